@@ -1,0 +1,225 @@
+"""`halo-forge` entry point: parses arguments and calls the library; no logic of its own."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from .errors import HaloForgeError
+from .vlm.config import VLMRAFTConfig
+
+console = Console()
+
+
+def _quiet_libraries() -> None:
+    """Our own progress bars and summaries replace the libraries' logs and bars."""
+    import warnings
+
+    import datasets
+    import huggingface_hub
+    import transformers
+
+    warnings.filterwarnings("ignore")
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    datasets.disable_progress_bars()
+    huggingface_hub.utils.disable_progress_bars()
+
+
+# -- vlm train ---------------------------------------------------------------------------------
+
+
+def _field_type(field: dataclasses.Field):
+    annotation = str(field.type)
+    return bool if annotation.startswith("bool") else int if annotation.startswith("int") else (
+        float if annotation.startswith("float") else str
+    )
+
+
+def add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per VLMRAFTConfig field, so every field can be set and every flag reaches the run."""
+    for f in dataclasses.fields(VLMRAFTConfig):
+        flag = f.metadata["flag"] or "--" + f.name.replace("_", "-")
+        kind = _field_type(f)
+        help_text = f"{f.metadata['help']} (default: {f.default})"
+        if kind is bool:
+            parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
+        else:
+            parser.add_argument(flag, dest=f.name, type=kind, default=None, help=help_text)
+
+
+def config_from_args(args: argparse.Namespace) -> VLMRAFTConfig:
+    """YAML (if given) under the flags that were set; defaults under both."""
+    flags = {f.name: getattr(args, f.name) for f in dataclasses.fields(VLMRAFTConfig)}
+    if args.config:
+        return VLMRAFTConfig.from_yaml(args.config, **flags)
+    return VLMRAFTConfig.from_dict({k: v for k, v in flags.items() if v is not None})
+
+
+def print_plan(config: VLMRAFTConfig) -> None:
+    from .vlm.data.registry import get_spec
+
+    spec = get_spec(config.dataset)
+    config.validate()
+    split = config.split or spec.train_split
+    available = spec.splits.get(split, 0)
+    prompts = min(x for x in (available, config.limit, config.prompts_per_cycle) if x is not None)
+    table = Table(title="vlm train --dry-run: the plan", show_header=True)
+    table.add_column("setting")
+    table.add_column("value")
+    for key, value in config.to_dict().items():
+        table.add_row(key, str(value))
+    console.print(table)
+    console.print(
+        f"dataset {spec.name!r} split {split!r}: {prompts} prompts x {config.samples_per_prompt} samples = "
+        f"{prompts * config.samples_per_prompt} completions per cycle; metric {spec.metric}"
+    )
+    schedule = ", ".join(f"{c}: {config.learning_rate_for(c):.2e}" for c in range(1, config.num_cycles + 1))
+    console.print(f"learning rate per cycle: {schedule}")
+    console.print(f"checkpoints: {Path(config.output_dir) / 'cycle_1'} .. cycle_{config.num_cycles}")
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    config = config_from_args(args)
+    if args.dry_run:
+        print_plan(config)
+        return 0
+    from .vlm.trainer import VLMRAFTTrainer
+
+    config.validate()
+    history = VLMRAFTTrainer(config, console=console).train()
+    first, last = history[0], history[-1]
+    console.print(
+        f"held-out accuracy: cycle 0 {first['eval_accuracy']:.3f} -> cycle {last['cycle']} "
+        f"{last['eval_accuracy']:.3f} ({100 * (last['eval_accuracy'] - first['eval_accuracy']):+.1f} points); "
+        f"history in {Path(config.output_dir) / 'training_history.json'}"
+    )
+    return 0
+
+
+# -- other commands ------------------------------------------------------------------------------
+
+
+def cmd_sft(args: argparse.Namespace) -> int:
+    from .vlm.sft import SFTOptions, run_sft
+
+    options = SFTOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(SFTOptions)})
+    run_sft(options, console=console)
+    return 0
+
+
+def cmd_make_tiny_model(args: argparse.Namespace) -> int:
+    from .vlm.models.tiny import build_tiny_model
+
+    path = build_tiny_model(args.family, args.output, seed=args.seed)
+    console.print(f"tiny {args.family} model saved to {path}")
+    return 0
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    from .vlm.data.registry import REGISTRY
+
+    table = Table(title="halo-forge vlm datasets")
+    for column in ("name", "task", "hub id", "splits", "metric"):
+        table.add_column(column)
+    for spec in REGISTRY.values():
+        splits = ", ".join(f"{name} {size:,}" for name, size in spec.splits.items())
+        table.add_row(spec.name, spec.task, spec.hub_id or "(built in)", splits, spec.metric)
+    console.print(table)
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """The before/after table of a run, from its training_history.json."""
+    import json
+
+    history_file = Path(args.run) / "training_history.json"
+    if not history_file.is_file():
+        raise HaloForgeError(f"{history_file} does not exist; is {args.run!r} the --output of a `vlm train` run?")
+    history = json.loads(history_file.read_text())
+    table = Table(title=f"RAFT run {args.run}")
+    for column in ("cycle", "eval accuracy", "mean reward", "kept / sampled", "learning rate", "seconds"):
+        table.add_column(column, justify="right")
+    for e in history:
+        seconds = sum(v for k, v in e.items() if k.endswith("_seconds"))
+        if e["cycle"] == 0:
+            table.add_row("0 (before)", f"{e['eval_accuracy']:.3f}", "", "", "", f"{seconds:.1f}")
+            continue
+        table.add_row(
+            str(e["cycle"]), f"{e['eval_accuracy']:.3f}", f"{e['mean_reward']:.3f}",
+            f"{e['num_kept']} / {e['num_samples']}", f"{e['learning_rate']:.2e}", f"{seconds:.1f}",
+        )
+    console.print(table)
+    gain = history[-1]["eval_accuracy"] - history[0]["eval_accuracy"]
+    console.print(
+        f"held-out accuracy {history[0]['eval_accuracy']:.3f} -> {history[-1]['eval_accuracy']:.3f}: "
+        f"{100 * gain:+.1f} points after {history[-1]['cycle']} cycles"
+    )
+    if args.min_gain is not None and gain < args.min_gain:
+        raise HaloForgeError(f"the gain of {100 * gain:.1f} points is below the required {100 * args.min_gain:.1f}.")
+    return 0
+
+
+def _sft_parser(sub) -> None:
+    from .vlm.sft import SFTOptions
+
+    p = sub.add_parser("sft", help="Supervised fine-tuning on ground-truth answers (warm start).")
+    for f in dataclasses.fields(SFTOptions):
+        flag = "--" + f.name.replace("_", "-")
+        if f.name == "full_finetune":
+            p.add_argument("--full", dest=f.name, action="store_true", help="Train all weights instead of LoRA.")
+            continue
+        required = f.default is dataclasses.MISSING
+        kind = _field_type(f)
+        p.add_argument(flag, dest=f.name, type=kind, required=required, default=None if required else f.default)
+    p.set_defaults(func=cmd_sft)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="halo-forge", description="RAFT training for vision-language models.")
+    top = parser.add_subparsers(dest="group", required=True)
+    vlm = top.add_parser("vlm", help="Vision-language model commands.").add_subparsers(dest="command", required=True)
+
+    train = vlm.add_parser("train", help="RAFT-train a VLM: rollout, verify, select, fine-tune, evaluate.")
+    add_config_flags(train)
+    train.add_argument("--config", help="YAML file with config fields; flags override it.")
+    train.add_argument("--dry-run", action="store_true", help="Validate and print the plan; load nothing heavy.")
+    train.set_defaults(func=cmd_train)
+
+    _sft_parser(vlm)
+
+    tiny = vlm.add_parser("make-tiny-model", help="Build a tiny model offline for tests and demos.")
+    tiny.add_argument("--family", default="qwen2_vl")
+    tiny.add_argument("--output", required=True)
+    tiny.add_argument("--seed", type=int, default=0)
+    tiny.set_defaults(func=cmd_make_tiny_model)
+
+    vlm.add_parser("datasets", help="List the datasets halo-forge knows.").set_defaults(func=cmd_datasets)
+
+    report = vlm.add_parser("report", help="Print a run's per-cycle table and its held-out gain.")
+    report.add_argument("run", help="The --output folder of a `vlm train` run.")
+    report.add_argument("--min-gain", type=float, help="Fail unless accuracy rose by at least this (0..1).")
+    report.set_defaults(func=cmd_report)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _quiet_libraries()
+    try:
+        return args.func(args)
+    except HaloForgeError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        return 2
+    except KeyboardInterrupt:
+        console.print("Interrupted. Run the same command again to resume after the last finished cycle.")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

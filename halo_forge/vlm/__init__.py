@@ -1,0 +1,1 @@
+"""Vision-language RAFT: data, rollouts, verification, selection, fine-tuning, evaluation."""

@@ -1,0 +1,37 @@
+"""The one record every dataset is turned into, and every stage downstream reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+
+@dataclass
+class VLMSample:
+    """An image, a question about it, and every acceptable answer.
+
+    `image` is a decoded PIL image or a path; `annotations` carries whatever truth the dataset
+    has beyond the answers (a synthetic scene description, TextVQA's OCR tokens, multiple-choice
+    options) so that verifiers can check claims against it.
+    """
+
+    id: str
+    image: Image.Image | str | Path
+    question: str
+    answers: list[str]
+    annotations: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def answer(self) -> str:
+        """The canonical answer (the first one), used as the SFT target."""
+        return self.answers[0] if self.answers else ""
+
+    def load_image(self) -> Image.Image:
+        """The image as RGB, opened lazily so a dataset of paths costs nothing until it is used."""
+        if isinstance(self.image, Image.Image):
+            return self.image.convert("RGB") if self.image.mode != "RGB" else self.image
+        with Image.open(self.image) as img:
+            return img.convert("RGB")

@@ -1,0 +1,41 @@
+"""Held-out greedy evaluation with the dataset's official metric (shared by `train` and `benchmark`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from . import metrics, rollout
+from .answers import extract_answer
+from .data.sample import VLMSample
+from .models.loading import LoadedModel
+
+
+@dataclass
+class Evaluation:
+    accuracy: float  # mean metric score, 0..1
+    completions: list[str]
+    predictions: list[str]  # the answers extracted from the completions
+    scores: list[float]
+
+
+def evaluate(
+    loaded: LoadedModel,
+    samples: Sequence[VLMSample],
+    metric: str,
+    *,
+    batch_size: int = 32,
+    max_new_tokens: int = 64,
+    show_progress: bool = True,
+) -> Evaluation:
+    completions = [
+        group[0]
+        for group in rollout.generate(
+            loaded, samples, max_new_tokens=max_new_tokens, batch_size=batch_size,
+            description="evaluate", show_progress=show_progress,
+        )
+    ]
+    predictions = [extract_answer(c) for c in completions]
+    scores = [metrics.score(metric, p, s.answers, s.annotations) for p, s in zip(predictions, samples)]
+    accuracy = sum(scores) / len(scores) if scores else 0.0
+    return Evaluation(accuracy=accuracy, completions=completions, predictions=predictions, scores=scores)

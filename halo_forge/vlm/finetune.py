@@ -1,0 +1,112 @@
+"""One fine-tune pass on the keep-set, through TRL's SFTTrainer.
+
+Rows are prompt/completion pairs with their image; TRL's vision collator masks the prompt and
+image tokens (labels -100) so the loss falls on the completion only.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from datasets import Dataset
+from rich.progress import Progress
+from transformers import TrainerCallback
+from transformers.trainer_callback import PrinterCallback
+from trl import SFTConfig, SFTTrainer
+
+from .data.sample import VLMSample
+from .models.loading import LoadedModel
+
+
+@dataclass
+class FinetuneStats:
+    steps: int
+    loss: float  # mean training loss over the pass
+
+
+class _RichProgress(TrainerCallback):
+    """A progress bar for the fine-tune phase, in place of the Trainer's tqdm and log dicts."""
+
+    def __init__(self, description: str, enabled: bool):
+        self.description, self.enabled = description, enabled
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        self.progress = Progress(transient=True, disable=not self.enabled)
+        self.progress.start()
+        self.task = self.progress.add_task(self.description, total=state.max_steps)
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self.progress.update(self.task, completed=state.global_step)
+
+    def on_train_end(self, args, state, control, **kwargs):
+        self.progress.stop()
+
+
+def training_rows(loaded: LoadedModel, pairs: Sequence[tuple[VLMSample, str]]) -> Dataset:
+    """Conversational prompt/completion rows with images, in the shape TRL's collator expects."""
+    return Dataset.from_list(
+        [
+            {
+                "prompt": loaded.adapter.messages(sample.question),
+                "completion": [{"role": "assistant", "content": [{"type": "text", "text": completion}]}],
+                "images": [sample.load_image()],
+            }
+            for sample, completion in pairs
+        ]
+    )
+
+
+def finetune(
+    loaded: LoadedModel,
+    pairs: Sequence[tuple[VLMSample, str]],
+    *,
+    learning_rate: float,
+    epochs: float = 1.0,
+    batch_size: int = 8,
+    gradient_accumulation_steps: int = 1,
+    gradient_checkpointing: bool = False,
+    seed: int = 0,
+    callbacks: Sequence[TrainerCallback] = (),
+    show_progress: bool = True,
+    description: str = "fine-tune",
+) -> FinetuneStats:
+    """Trains `loaded.model` in place on (sample, completion) pairs with a constant learning rate."""
+    if not pairs:
+        return FinetuneStats(steps=0, loss=float("nan"))
+    dtype = next(loaded.model.parameters()).dtype
+    with tempfile.TemporaryDirectory(prefix="halo-forge-sft-") as workdir:
+        args = SFTConfig(
+            output_dir=workdir,
+            per_device_train_batch_size=batch_size,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            num_train_epochs=epochs,
+            learning_rate=learning_rate,
+            lr_scheduler_type="constant",  # the per-cycle decay is the schedule
+            warmup_steps=0,
+            max_length=None,  # truncating would cut image tokens
+            gradient_checkpointing=gradient_checkpointing,
+            bf16=dtype == torch.bfloat16,
+            fp16=dtype == torch.float16,
+            use_cpu=not torch.cuda.is_available(),
+            save_strategy="no",
+            report_to="none",
+            logging_steps=1,
+            disable_tqdm=True,
+            seed=seed,
+            data_seed=seed,
+        )
+        trainer = SFTTrainer(
+            model=loaded.model,
+            args=args,
+            train_dataset=training_rows(loaded, pairs),
+            processing_class=loaded.processor,
+            callbacks=[_RichProgress(description, show_progress), *callbacks],
+        )
+        trainer.remove_callback(PrinterCallback)  # it prints a dict per log step
+        logging.getLogger("transformers.trainer").setLevel(logging.WARNING)
+        output = trainer.train()
+    return FinetuneStats(steps=output.global_step, loss=output.training_loss)

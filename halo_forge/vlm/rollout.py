@@ -1,0 +1,67 @@
+"""Batched generation: many prompts per `generate` call, K samples each.
+
+One call per sample is about 9x slower even for a tiny model on a CPU (benchmarks/
+rollout_throughput.py measures it), so prompts go in batches, left-padded, with
+`num_return_sequences=K`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from rich.progress import track
+
+from .data.sample import VLMSample
+from .models.loading import LoadedModel
+
+
+def _batches(items: Sequence, size: int):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def encode_prompts(loaded: LoadedModel, samples: Sequence[VLMSample]) -> dict:
+    """Processor inputs (text, images, masks) for a batch of samples, on the model's device."""
+    processor = loaded.processor
+    texts = [
+        processor.apply_chat_template(loaded.adapter.messages(s.question), add_generation_prompt=True, tokenize=False)
+        for s in samples
+    ]
+    inputs = processor(
+        images=[s.load_image() for s in samples], text=texts, padding=True, return_tensors="pt"
+    )
+    return inputs.to(loaded.device)
+
+
+@torch.inference_mode()
+def generate(
+    loaded: LoadedModel,
+    samples: Sequence[VLMSample],
+    *,
+    num_samples: int = 1,
+    temperature: float = 0.0,
+    max_new_tokens: int = 16,
+    batch_size: int = 32,
+    description: str = "rollout",
+    show_progress: bool = True,
+) -> list[list[str]]:
+    """`num_samples` completions for each sample; temperature 0 means greedy."""
+    sampling = temperature > 0
+    if not sampling and num_samples > 1:
+        raise ValueError("Greedy decoding gives one completion per prompt; set a temperature above 0 for K > 1.")
+    settings = {"do_sample": sampling, "max_new_tokens": max_new_tokens, "num_return_sequences": num_samples}
+    if sampling:
+        settings.update(temperature=temperature, top_k=0, top_p=1.0)  # plain temperature sampling
+    tokenizer = loaded.processor.tokenizer
+    loaded.model.eval()
+    completions: list[list[str]] = []
+    batches = list(_batches(samples, batch_size))
+    for batch in track(batches, description=description, disable=not show_progress, transient=True):
+        inputs = encode_prompts(loaded, batch)
+        output = loaded.model.generate(**inputs, **settings, pad_token_id=tokenizer.pad_token_id)
+        texts = tokenizer.batch_decode(output[:, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
+        completions.extend(
+            [t.strip() for t in texts[i * num_samples : (i + 1) * num_samples]] for i in range(len(batch))
+        )
+    return completions

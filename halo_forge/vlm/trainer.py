@@ -1,0 +1,245 @@
+"""VLMRAFTTrainer: the RAFT cycle loop, checkpoints and resume.
+
+One cycle is: rollout -> verify -> select -> fine-tune -> evaluate -> checkpoint. Each stage is a
+plain function on plain data; this file only sequences them and keeps the record.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import yaml
+from rich.console import Console
+
+from ..errors import HaloForgeError
+from . import rollout
+from .config import VLMRAFTConfig
+from .data.registry import get_spec, load_samples
+from .data.sample import VLMSample
+from .evaluate import evaluate
+from .finetune import finetune
+from .models.loading import LoadedModel, load_model
+from .selection import ScoredCompletion, select_keep_set
+from .verifiers import OutputChecker, VisionVerifier
+
+HISTORY_FILE = "training_history.json"
+STAGES = ("perception", "reasoning", "output")
+
+
+@dataclass
+class RunState:
+    """What a run has done so far: read back from OUTPUT on resume."""
+
+    history: list[dict] = field(default_factory=list)
+
+    @property
+    def last_cycle(self) -> int | None:
+        return self.history[-1]["cycle"] if self.history else None
+
+
+def _write_json(path: Path, data) -> None:
+    """Atomic write, so an interruption never leaves a half-written record."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2))
+    tmp.replace(path)
+
+
+def _mean(values) -> float | None:
+    values = [v for v in values if v is not None]
+    return sum(values) / len(values) if values else None
+
+
+class VLMRAFTTrainer:
+    def __init__(self, config: VLMRAFTConfig, verifier: VisionVerifier | None = None, console: Console | None = None):
+        config.validate()
+        self.config = config
+        self.console = console or Console()
+        self.output = Path(config.output_dir)
+        self.verifier = verifier
+        self.loaded: LoadedModel | None = None
+
+    # -- the run ---------------------------------------------------------------------------
+
+    def train(self, dataset: str | None = None) -> list[dict]:
+        """Runs (or resumes) every cycle; returns the training history, cycle 0 first."""
+        cfg = self.config
+        if dataset is not None:
+            cfg.dataset = dataset
+        spec = get_spec(cfg.dataset)
+        if cfg.num_threads:
+            torch.set_num_threads(cfg.num_threads)
+        self.verifier = self.verifier or VisionVerifier(
+            cfg.perception_weight, cfg.reasoning_weight, cfg.output_weight, output=OutputChecker(spec.metric)
+        )
+        state = self._resume_state()
+        train_set = load_samples(cfg.dataset, cfg.split, cfg.limit, seed=cfg.seed)
+        eval_set = load_samples(cfg.dataset, cfg.eval_split or spec.eval_split, cfg.eval_limit, seed=cfg.seed)
+        if not train_set:
+            raise HaloForgeError(f"Dataset {cfg.dataset!r} gave no training samples; check --split and --limit.")
+        self.loaded = self._load(state)
+
+        if state.last_cycle is None:
+            result = self._evaluate(eval_set, spec.metric)
+            state.history.append({"cycle": 0, **result})
+            self._save_history(state)
+            self.console.print(f"cycle 0 (before training): eval_accuracy {result['eval_accuracy']:.3f}")
+        for cycle in range(state.last_cycle + 1, cfg.num_cycles + 1):
+            entry = self.run_cycle(cycle, self._prompts_for(cycle, train_set), eval_set, spec.metric)
+            state.history.append(entry)
+            self._save_history(state)
+            self._print_summary(entry)
+        return state.history
+
+    def run_cycle(self, cycle: int, prompts: list[VLMSample], eval_set: list[VLMSample], metric: str) -> dict:
+        """rollout -> verify -> select -> fine-tune -> evaluate -> checkpoint."""
+        cfg, timings = self.config, {}
+        torch.manual_seed(cfg.seed * 1000 + cycle)
+
+        start = time.perf_counter()
+        completions = rollout.generate(
+            self.loaded, prompts, num_samples=cfg.samples_per_prompt, temperature=cfg.temperature,
+            max_new_tokens=cfg.max_new_tokens, batch_size=cfg.rollout_batch_size, description=f"cycle {cycle} rollout",
+        )
+        timings["rollout_seconds"] = time.perf_counter() - start
+
+        start = time.perf_counter()
+        results = self.verifier.verify_batch(prompts, completions)
+        groups = [
+            [ScoredCompletion(s, c, r) for c, r in zip(cs, rs)] for s, cs, rs in zip(prompts, completions, results)
+        ]
+        timings["verify_seconds"] = time.perf_counter() - start
+
+        keep = select_keep_set(groups, cfg.reward_threshold, cfg.keep_percent, cfg.max_kept_per_prompt)
+        learning_rate = cfg.learning_rate_for(cycle)
+        start = time.perf_counter()
+        stats = finetune(
+            self.loaded, [(c.sample, c.completion) for c in keep], learning_rate=learning_rate,
+            epochs=cfg.finetune_epochs, batch_size=cfg.finetune_batch_size,
+            gradient_accumulation_steps=cfg.gradient_accumulation_steps,
+            gradient_checkpointing=cfg.gradient_checkpointing, seed=cfg.seed + cycle,
+            description=f"cycle {cycle} fine-tune",
+        )
+        timings["finetune_seconds"] = time.perf_counter() - start
+
+        evaluation = self._evaluate(eval_set, metric)
+        self._save_checkpoint(cycle, groups, keep)
+
+        scored = [c for g in groups for c in g]
+        return {
+            "cycle": cycle,
+            "eval_accuracy": evaluation["eval_accuracy"],
+            "mean_reward": _mean(c.reward for c in scored),
+            "success_rate": _mean(float(c.result.success) for c in scored),
+            "stage_scores": {
+                stage: _mean(c.result.details[stage].score for c in scored if stage in c.result.details)
+                for stage in STAGES
+            },
+            "num_prompts": len(prompts),
+            "num_samples": len(scored),
+            "num_kept": len(keep),
+            "learning_rate": learning_rate,
+            "finetune_steps": stats.steps,
+            "finetune_loss": stats.loss,
+            **timings,
+            "eval_seconds": evaluation["eval_seconds"],
+        }
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _resume_state(self) -> RunState:
+        """Reads back a previous run in OUTPUT, refusing one made with another model or dataset."""
+        history_file = self.output / HISTORY_FILE
+        config_file = self.output / "config.yaml"
+        if not history_file.is_file():
+            self.output.mkdir(parents=True, exist_ok=True)
+            config_file.write_text(yaml.safe_dump(self.config.to_dict(), sort_keys=False))
+            return RunState()
+        previous = yaml.safe_load(config_file.read_text()) if config_file.is_file() else {}
+        for key in ("model_name", "dataset", "full_finetune"):
+            if key in previous and previous[key] != getattr(self.config, key):
+                raise HaloForgeError(
+                    f"{self.output} holds a run with {key}={previous[key]!r}, not {getattr(self.config, key)!r}; "
+                    f"pass another --output to start a new run."
+                )
+        state = RunState(history=json.loads(history_file.read_text()))
+        if state.last_cycle is not None and state.last_cycle > 0:
+            self.console.print(f"Resuming {self.output}: cycles 1..{state.last_cycle} are done.")
+        return state
+
+    def _load(self, state: RunState) -> LoadedModel:
+        """The base model wrapped for training, or the last finished cycle's checkpoint."""
+        cfg = self.config
+        options = dict(
+            adapter=cfg.adapter, dtype=cfg.dtype, trust_remote_code=cfg.trust_remote_code,
+            min_pixels=cfg.min_pixels, max_pixels=cfg.max_pixels,
+        )
+        if state.last_cycle:
+            return load_model(str(self._cycle_dir(state.last_cycle)), trainable_adapter=True, **options)
+        model_name = cfg.model_name
+        if Path(model_name).exists():  # absolute, so the adapter's base path works from anywhere
+            model_name = str(Path(model_name).resolve())
+        loaded = load_model(model_name, **options)
+        if not cfg.full_finetune:
+            from peft import LoraConfig, get_peft_model
+
+            lora = LoraConfig(
+                r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
+                target_modules=loaded.adapter.lora_target_modules(cfg.train_vision), task_type="CAUSAL_LM",
+            )
+            loaded.model = get_peft_model(loaded.model, lora)
+        return loaded
+
+    def _prompts_for(self, cycle: int, train_set: list[VLMSample]) -> list[VLMSample]:
+        """All training prompts, or a fresh seeded draw of `prompts_per_cycle` of them each cycle."""
+        n = self.config.prompts_per_cycle
+        if n is None or n >= len(train_set):
+            return train_set
+        return random.Random(self.config.seed * 1000 + cycle).sample(train_set, n)
+
+    def _evaluate(self, eval_set: list[VLMSample], metric: str) -> dict:
+        start = time.perf_counter()
+        result = evaluate(
+            self.loaded, eval_set, metric, batch_size=self.config.rollout_batch_size,
+            max_new_tokens=self.config.max_new_tokens,
+        )
+        return {"eval_accuracy": result.accuracy, "eval_seconds": time.perf_counter() - start}
+
+    def _cycle_dir(self, cycle: int) -> Path:
+        return self.output / f"cycle_{cycle}"
+
+    def _save_checkpoint(self, cycle: int, groups: list[list[ScoredCompletion]], keep: list[ScoredCompletion]) -> None:
+        """cycle_N/: weights (adapter, or full model) and processor that `from_pretrained` loads,
+        the scored rollouts as JSONL, and on request a merged copy."""
+        directory = self._cycle_dir(cycle)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.loaded.model.save_pretrained(directory)
+        self.loaded.processor.save_pretrained(directory)
+        kept = {id(c) for c in keep}
+        with open(directory / "rollouts.jsonl", "w") as f:
+            for c in (c for g in groups for c in g):
+                record = {
+                    "id": c.sample.id, "question": c.sample.question, "answers": c.sample.answers,
+                    "completion": c.completion, "reward": c.reward, "success": c.result.success,
+                    "stages": {k: v.score for k, v in c.result.details.items()}, "kept": id(c) in kept,
+                }
+                f.write(json.dumps(record) + "\n")
+        if self.config.merge and not self.config.full_finetune:
+            merged = load_model(str(directory), dtype=self.config.dtype, device="cpu")
+            merged.model.merge_and_unload().save_pretrained(directory / "merged")
+            merged.processor.save_pretrained(directory / "merged")
+
+    def _save_history(self, state: RunState) -> None:
+        _write_json(self.output / HISTORY_FILE, state.history)
+
+    def _print_summary(self, e: dict) -> None:
+        self.console.print(
+            f"cycle {e['cycle']}: eval_accuracy {e['eval_accuracy']:.3f} | mean_reward {e['mean_reward']:.3f} | "
+            f"kept {e['num_kept']}/{e['num_samples']} | lr {e['learning_rate']:.2e} | "
+            f"rollout {e['rollout_seconds']:.1f}s verify {e['verify_seconds']:.1f}s "
+            f"fine-tune {e['finetune_seconds']:.1f}s eval {e['eval_seconds']:.1f}s"
+        )

@@ -1,0 +1,83 @@
+import dataclasses
+import json
+
+import pytest
+
+from halo_forge import cli
+from halo_forge.vlm.config import VLMRAFTConfig
+
+
+def _value_for(field):
+    kind = cli._field_type(field)
+    if kind is bool:
+        return [], not field.default
+    sample = {int: 7, float: 0.123, str: "abc"}[kind]
+    return [str(sample)], sample
+
+
+@pytest.mark.parametrize("field", dataclasses.fields(VLMRAFTConfig), ids=lambda f: f.name)
+def test_every_train_flag_reaches_the_config(field):
+    extra, expected = _value_for(field)
+    flag = field.metadata["flag"] or "--" + field.name.replace("_", "-")
+    if cli._field_type(field) is bool:
+        flag = flag if expected else "--no-" + flag[2:]
+    args = cli.build_parser().parse_args(["vlm", "train", flag, *extra])
+    assert getattr(cli.config_from_args(args), field.name) == expected
+
+
+def test_specification_flag_names():
+    args = cli.build_parser().parse_args(
+        ["vlm", "train", "--model", "m", "--dataset", "synthetic", "--cycles", "3", "--output", "o", "--lr-decay", "0.5"]
+    )
+    c = cli.config_from_args(args)
+    assert (c.model_name, c.num_cycles, c.output_dir, c.lr_decay_per_cycle) == ("m", 3, "o", 0.5)
+
+
+def test_flags_override_yaml(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("num_cycles: 9\nseed: 4\n")
+    args = cli.build_parser().parse_args(["vlm", "train", "--config", str(path), "--cycles", "2"])
+    c = cli.config_from_args(args)
+    assert (c.num_cycles, c.seed) == (2, 4)
+
+
+def test_dry_run_prints_the_plan_and_loads_nothing(capsys, tmp_path):
+    out = tmp_path / "run"
+    code = cli.main(["vlm", "train", "--model", "Qwen/Qwen2-VL-7B-Instruct", "--dry-run", "--output", str(out),
+                     "--limit", "100", "--cycles", "2"])
+    text = " ".join(capsys.readouterr().out.split())  # undo rich's line wrapping
+    assert code == 0
+    assert "100 prompts x 4 samples = 400 completions per cycle" in text
+    assert "1: 5.00e-05, 2: 4.25e-05" in text
+    assert not out.exists()
+
+
+def test_bad_input_is_one_sentence(capsys):
+    assert cli.main(["vlm", "train", "--dataset", "textvq", "--dry-run"]) == 2
+    assert "Unknown dataset 'textvq'" in capsys.readouterr().out
+    assert cli.main(["vlm", "train", "--keep-percent", "2", "--cycles", "0", "--dry-run"]) == 2
+    text = capsys.readouterr().out
+    assert "keep_percent" in text and "num_cycles" in text and "Traceback" not in text
+
+
+def test_missing_model_offline_is_one_sentence(capsys, tmp_path):
+    code = cli.main(["vlm", "train", "--model", "no-such-org/no-such-model", "--output", str(tmp_path / "r"),
+                     "--limit", "2", "--eval-limit", "2"])
+    text = capsys.readouterr().out
+    assert code == 2
+    assert "no-such-org/no-such-model" in text and "Traceback" not in text
+
+
+def test_datasets_table(capsys):
+    assert cli.main(["vlm", "datasets"]) == 0
+    assert "synthetic" in capsys.readouterr().out
+
+
+def test_report_and_min_gain(capsys, tmp_path):
+    history = [{"cycle": 0, "eval_accuracy": 0.5, "eval_seconds": 1.0}]
+    history.append({"cycle": 1, "eval_accuracy": 0.6, "mean_reward": 0.5, "num_kept": 3, "num_samples": 8,
+                    "learning_rate": 1e-4, "rollout_seconds": 1.0})
+    (tmp_path / "training_history.json").write_text(json.dumps(history))
+    assert cli.main(["vlm", "report", str(tmp_path), "--min-gain", "0.05"]) == 0
+    assert "+10.0 points" in capsys.readouterr().out
+    assert cli.main(["vlm", "report", str(tmp_path), "--min-gain", "0.2"]) == 2

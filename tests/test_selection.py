@@ -19,14 +19,14 @@ def test_duplicate_completions_count_once():
     assert [c.completion for c in keep] == ["red"]
 
 
-def test_keep_percent_prefers_higher_reward_then_harder_prompts():
+def test_keep_percent_prefers_higher_reward_and_keeps_prompt_order_on_ties():
     easy = group("easy", [1.0, 1.0, 1.0, 1.0])
     hard = group("hard", [1.0, 0.0, 0.0, 0.0])
     middling = group("mid", [0.7, 0.0])
-    keep = select_keep_set([easy, hard, middling], 0.5, keep_percent=0.5, max_per_prompt=1)
-    assert [c.sample.id for c in keep] == ["hard", "easy"]
-    keep = select_keep_set([easy, hard, middling], 0.5, keep_percent=0.3, max_per_prompt=1)
-    assert [c.sample.id for c in keep] == ["hard"]
+    keep = select_keep_set([middling, easy, hard], 0.5, keep_percent=0.5, max_per_prompt=1)
+    assert [c.sample.id for c in keep] == ["easy", "hard"]
+    keep = select_keep_set([middling, easy, hard], 0.5, keep_percent=0.3, max_per_prompt=1)
+    assert [c.sample.id for c in keep] == ["easy"]
 
 
 def test_nothing_passes():

@@ -42,6 +42,7 @@ def generate(
     num_samples: int = 1,
     temperature: float = 0.0,
     max_new_tokens: int = 16,
+    min_new_tokens: int = 0,
     batch_size: int = 32,
     description: str = "rollout",
     show_progress: bool = True,
@@ -50,7 +51,10 @@ def generate(
     sampling = temperature > 0
     if not sampling and num_samples > 1:
         raise ValueError("Greedy decoding gives one completion per prompt; set a temperature above 0 for K > 1.")
-    settings = {"do_sample": sampling, "max_new_tokens": max_new_tokens, "num_return_sequences": num_samples}
+    settings = {
+        "do_sample": sampling, "max_new_tokens": max_new_tokens, "min_new_tokens": min_new_tokens,
+        "num_return_sequences": num_samples,
+    }
     if sampling:
         settings.update(temperature=temperature, top_k=0, top_p=1.0)  # plain temperature sampling
     tokenizer = loaded.processor.tokenizer

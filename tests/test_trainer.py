@@ -1,0 +1,73 @@
+import json
+
+import pytest
+from transformers import AutoModelForImageTextToText
+
+from halo_forge.errors import HaloForgeError
+from halo_forge.vlm import trainer as trainer_module
+from halo_forge.vlm.trainer import VLMRAFTConfig, VLMRAFTTrainer
+
+HISTORY_KEYS = {
+    "cycle", "eval_accuracy", "mean_reward", "num_samples", "num_kept", "learning_rate", "rollout_seconds",
+    "verify_seconds", "finetune_seconds", "eval_seconds", "stage_scores",
+}
+
+
+def small_config(model_dir, output, **overrides):
+    fields = dict(
+        model_name=str(model_dir), dataset="synthetic", output_dir=str(output), num_cycles=2, limit=8,
+        eval_limit=8, samples_per_prompt=2, temperature=1.0, max_new_tokens=3, reward_threshold=0.0,
+        keep_percent=1.0, learning_rate=1e-3, finetune_batch_size=4, gradient_checkpointing=False,
+    )
+    return VLMRAFTConfig(**{**fields, **overrides})
+
+
+def test_two_cycles_write_history_checkpoints_and_rollouts(tiny_model_dir, tmp_path):
+    history = VLMRAFTTrainer(small_config(tiny_model_dir, tmp_path)).train()
+    assert [e["cycle"] for e in history] == [0, 1, 2]
+    assert json.loads((tmp_path / "training_history.json").read_text()) == history
+    for entry in history[1:]:
+        assert HISTORY_KEYS <= entry.keys()
+        assert entry["num_samples"] == 16 and entry["num_kept"] > 0 and entry["finetune_steps"] > 0
+    assert history[2]["learning_rate"] == pytest.approx(1e-3 * 0.85)
+    for cycle in (1, 2):
+        directory = tmp_path / f"cycle_{cycle}"
+        model = AutoModelForImageTextToText.from_pretrained(directory)  # the adapter, through transformers
+        assert model.config.model_type == "qwen2_vl"
+        rows = [json.loads(line) for line in (directory / "rollouts.jsonl").read_text().splitlines()]
+        assert len(rows) == 16 and {"completion", "reward", "success", "kept", "stages"} <= rows[0].keys()
+
+
+def test_interrupted_run_resumes_after_the_last_finished_cycle(tiny_model_dir, tmp_path, monkeypatch, capsys):
+    real_finetune, calls = trainer_module.finetune, []
+
+    def interrupt_in_cycle_2(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_finetune(*args, **kwargs)
+
+    monkeypatch.setattr(trainer_module, "finetune", interrupt_in_cycle_2)
+    with pytest.raises(KeyboardInterrupt):
+        VLMRAFTTrainer(small_config(tiny_model_dir, tmp_path, num_cycles=3)).train()
+    assert [e["cycle"] for e in json.loads((tmp_path / "training_history.json").read_text())] == [0, 1]
+
+    monkeypatch.setattr(trainer_module, "finetune", real_finetune)
+    history = VLMRAFTTrainer(small_config(tiny_model_dir, tmp_path, num_cycles=3)).train()
+    assert "Resuming" in capsys.readouterr().out
+    assert [e["cycle"] for e in history] == [0, 1, 2, 3]
+    assert (tmp_path / "cycle_3" / "adapter_model.safetensors").is_file()
+
+
+def test_resume_refuses_a_run_of_another_dataset_or_model(tiny_model_dir, tmp_path):
+    VLMRAFTTrainer(small_config(tiny_model_dir, tmp_path, num_cycles=1)).train()
+    with pytest.raises(HaloForgeError, match="pass another --output"):
+        VLMRAFTTrainer(small_config("other/model", tmp_path, num_cycles=2)).train()
+
+
+def test_full_finetune_and_merge_write_loadable_models(tiny_model_dir, tmp_path):
+    VLMRAFTTrainer(small_config(tiny_model_dir, tmp_path / "full", num_cycles=1, full_finetune=True)).train()
+    AutoModelForImageTextToText.from_pretrained(tmp_path / "full" / "cycle_1")
+    VLMRAFTTrainer(small_config(tiny_model_dir, tmp_path / "lora", num_cycles=1, merge=True)).train()
+    merged = AutoModelForImageTextToText.from_pretrained(tmp_path / "lora" / "cycle_1" / "merged")
+    assert not any("lora" in name for name, _ in merged.named_parameters())

@@ -13,6 +13,7 @@ import tempfile
 import time
 
 import torch
+import transformers
 
 from halo_forge.vlm import rollout
 from halo_forge.vlm.data import synthetic
@@ -34,6 +35,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    transformers.utils.logging.disable_progress_bar()
 
     with tempfile.TemporaryDirectory() as workdir:
         loaded = load_model(str(build_tiny_model("qwen2_vl", f"{workdir}/tiny")))

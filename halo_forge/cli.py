@@ -122,15 +122,40 @@ def cmd_make_tiny_model(args: argparse.Namespace) -> int:
 
 
 def cmd_datasets(args: argparse.Namespace) -> int:
+    from huggingface_hub.constants import HF_HUB_CACHE
+
     from .vlm.data.registry import REGISTRY
 
     table = Table(title="halo-forge vlm datasets")
-    for column in ("name", "task", "hub id", "splits", "metric"):
-        table.add_column(column)
+    for column in ("name", "task", "hub id", "splits (rows)", "metric", "local"):
+        table.add_column(column, no_wrap=column in ("name", "hub id", "metric"))
     for spec in REGISTRY.values():
-        splits = ", ".join(f"{name} {size:,}" for name, size in spec.splits.items())
-        table.add_row(spec.name, spec.task, spec.hub_id or "(built in)", splits, spec.metric)
+        splits = ", ".join(
+            f"{name} {size:,}" + (" (no answers)" if name in spec.unanswered_splits else "")
+            for name, size in spec.splits.items()
+        )
+        cached = spec.hub_id is None or (Path(HF_HUB_CACHE) / f"datasets--{spec.hub_id.replace('/', '--')}").is_dir()
+        local = "built in" if spec.hub_id is None else ("cached" if cached else "no")
+        table.add_row(spec.name, spec.task, spec.hub_id or "-", splits, spec.metric, local)
     console.print(table)
+    console.print("local 'no': loading needs a network, or a local copy passed with --dataset-path.")
+    console.print("Also: any local .jsonl file ({\"image\", \"question\", \"answers\"} per line) as --dataset.")
+    return 0
+
+
+def cmd_benchmark(args: argparse.Namespace) -> int:
+    from .vlm.benchmark import BenchmarkOptions, run_benchmark
+
+    options = BenchmarkOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(BenchmarkOptions)})
+    report = run_benchmark(options, on_skip=console.print)
+    table = Table(title=f"vlm benchmark: {options.model}")
+    for column in ("dataset", "split", "metric", "N", "score", "seconds", "samples/s"):
+        table.add_column(column, justify="right")
+    table.add_row(report["dataset"], report["split"], report["metric"], str(report["n"]), f"{report['score']:.4f}",
+                  f"{report['seconds']:.1f}", f"{report['samples_per_second']:.2f}")
+    console.print(table)
+    if options.output:
+        console.print(f"every sample's prediction and score: {options.output}")
     return 0
 
 
@@ -165,19 +190,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sft_parser(sub) -> None:
-    from .vlm.sft import SFTOptions
-
-    p = sub.add_parser("sft", help="Supervised fine-tuning on ground-truth answers (warm start).")
-    for f in dataclasses.fields(SFTOptions):
-        flag = "--" + f.name.replace("_", "-")
-        if f.name == "full_finetune":
-            p.add_argument("--full", dest=f.name, action="store_true", help="Train all weights instead of LoRA.")
+def _options_parser(sub, name: str, options_class, func, help: str, renames: dict[str, str] = {}) -> None:
+    """A sub-command whose flags are the fields of an options dataclass (so none is dropped)."""
+    p = sub.add_parser(name, help=help)
+    for f in dataclasses.fields(options_class):
+        flag = renames.get(f.name, "--" + f.name.replace("_", "-"))
+        kind = _field_type(f)
+        if kind is bool:
+            p.add_argument(flag, dest=f.name, action="store_true", default=f.default)
             continue
         required = f.default is dataclasses.MISSING
-        kind = _field_type(f)
-        p.add_argument(flag, dest=f.name, type=kind, required=required, default=None if required else f.default)
-    p.set_defaults(func=cmd_sft)
+        p.add_argument(flag, dest=f.name, type=kind, required=required, default=None if required else f.default,
+                       help=None if required else f"(default: {f.default})")
+    p.set_defaults(func=func)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -191,7 +216,13 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--dry-run", action="store_true", help="Validate and print the plan; load nothing heavy.")
     train.set_defaults(func=cmd_train)
 
-    _sft_parser(vlm)
+    from .vlm.benchmark import BenchmarkOptions
+    from .vlm.sft import SFTOptions
+
+    _options_parser(vlm, "sft", SFTOptions, cmd_sft, "Supervised fine-tuning on ground-truth answers (warm start).",
+                    renames={"full_finetune": "--full"})
+    _options_parser(vlm, "benchmark", BenchmarkOptions, cmd_benchmark,
+                    "Score a model (hub id, folder or cycle_N) on a dataset with its official metric.")
 
     tiny = vlm.add_parser("make-tiny-model", help="Build a tiny model offline for tests and demos.")
     tiny.add_argument("--family", default="qwen2_vl")

@@ -28,6 +28,7 @@ class VLMRAFTConfig:
     # What to train, on what, and where to put it.
     model_name: str = _f("Qwen/Qwen2-VL-7B-Instruct", "Hub id or local folder of the model.", "--model")
     dataset: str = _f("synthetic", "Registered dataset name (see `halo-forge vlm datasets`).")
+    dataset_path: str | None = _f(None, "Local copy of the dataset in its hub schema (parquet or save_to_disk folder).")
     output_dir: str = _f("models/vlm_raft", "Run folder: cycle_N/ checkpoints and training_history.json.", "--output")
     split: str | None = _f(None, "Training split (default: the dataset's training split).")
     limit: int | None = _f(None, "Use at most this many training samples.")

@@ -24,6 +24,7 @@ from .trainer import _write_json
 class SFTOptions:
     model: str
     dataset: str = "synthetic"
+    dataset_path: str | None = None
     output: str = "models/vlm_sft"
     split: str | None = None
     limit: int | None = None
@@ -65,9 +66,10 @@ def run_sft(options: SFTOptions, console: Console | None = None) -> dict:
     if options.num_threads:
         torch.set_num_threads(options.num_threads)
     spec = get_spec(options.dataset)
-    train_set = load_samples(options.dataset, options.split, options.limit, seed=options.seed)
-    eval_set = load_samples(options.dataset, spec.eval_split, options.eval_limit, seed=options.seed)
-    loaded = load_model(options.model, dtype=options.dtype)
+    data = dict(seed=options.seed, path=options.dataset_path, on_skip=console.print)
+    train_set = load_samples(options.dataset, options.split, options.limit, **data)
+    eval_set = load_samples(options.dataset, spec.eval_split, options.eval_limit, **data)
+    loaded = load_model(options.model, dtype=options.dtype, min_pixels=spec.min_pixels, max_pixels=spec.max_pixels)
     if not options.full_finetune:
         from peft import LoraConfig, get_peft_model
 

@@ -77,8 +77,9 @@ class VLMRAFTTrainer:
             cfg.perception_weight, cfg.reasoning_weight, cfg.output_weight, output=OutputChecker(spec.metric)
         )
         state = self._resume_state()
-        train_set = load_samples(cfg.dataset, cfg.split, cfg.limit, seed=cfg.seed)
-        eval_set = load_samples(cfg.dataset, cfg.eval_split or spec.eval_split, cfg.eval_limit, seed=cfg.seed)
+        data = dict(seed=cfg.seed, path=cfg.dataset_path, on_skip=self.console.print)
+        train_set = load_samples(cfg.dataset, cfg.split, cfg.limit, **data)
+        eval_set = load_samples(cfg.dataset, cfg.eval_split or spec.eval_split, cfg.eval_limit, **data)
         if not train_set:
             raise HaloForgeError(f"Dataset {cfg.dataset!r} gave no training samples; check --split and --limit.")
         self.loaded = self._load(state)
@@ -174,9 +175,10 @@ class VLMRAFTTrainer:
     def _load(self, state: RunState) -> LoadedModel:
         """The base model wrapped for training, or the last finished cycle's checkpoint."""
         cfg = self.config
+        spec = get_spec(cfg.dataset)
         options = dict(
             adapter=cfg.adapter, dtype=cfg.dtype, trust_remote_code=cfg.trust_remote_code,
-            min_pixels=cfg.min_pixels, max_pixels=cfg.max_pixels,
+            min_pixels=cfg.min_pixels or spec.min_pixels, max_pixels=cfg.max_pixels or spec.max_pixels,
         )
         if state.last_cycle:
             return load_model(str(self._cycle_dir(state.last_cycle)), trainable_adapter=True, **options)

@@ -1,0 +1,90 @@
+"""Loading the registered hub datasets, from the hub or from a local copy in the hub's schema.
+
+A local copy is a folder of parquet files as the hub stores them (`data/validation-0000.parquet`,
+or `validation/*.parquet`) or a `save_to_disk` folder. With a limit, rows are streamed, so `--limit
+10` never downloads or decodes a whole split.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from itertools import islice
+from pathlib import Path
+
+from ...errors import HaloForgeError
+from .images import SkipCounter, decode
+from .sample import VLMSample
+
+RowMapper = Callable[[dict, int], VLMSample]
+
+
+def _parquet_files(folder: Path, split: str) -> list[str]:
+    patterns = [f"**/{split}-*.parquet", f"**/{split}/*.parquet", f"**/{split}.parquet"]
+    files = sorted({str(p) for pattern in patterns for p in folder.glob(pattern)})
+    return files
+
+
+def _open_local(folder: Path, split: str, image_column: str, streaming: bool):
+    import datasets
+
+    if (folder / "dataset_dict.json").is_file():
+        data = datasets.load_from_disk(str(folder))
+        if split not in data:
+            raise HaloForgeError(f"{folder} has no split {split!r}; it has {', '.join(data)}.")
+        data = data[split]
+    elif (folder / "state.json").is_file():
+        data = datasets.load_from_disk(str(folder))
+    else:
+        files = _parquet_files(folder, split)
+        if not files:
+            raise HaloForgeError(f"{folder} holds no parquet files for split {split!r} (looked for {split}-*.parquet).")
+        data = datasets.load_dataset("parquet", data_files={split: files}, split=split, streaming=streaming)
+    return data.cast_column(image_column, datasets.Image(decode=False))
+
+
+def _open_hub(hub_id: str, config: str | None, split: str, image_column: str, streaming: bool, name: str):
+    import datasets
+
+    try:
+        data = datasets.load_dataset(hub_id, config, split=split, streaming=streaming)
+    except Exception as exc:  # datasets raises many types for "unreachable"; all mean the same to a user
+        raise HaloForgeError(
+            f"Could not load dataset {name!r} ({hub_id}) from the Hugging Face Hub ({type(exc).__name__}); "
+            f"without a network, download it elsewhere (its parquet files, or datasets' save_to_disk) and pass "
+            f"the folder with --dataset-path."
+        ) from exc
+    return data.cast_column(image_column, datasets.Image(decode=False))
+
+
+def load_rows(
+    name: str,
+    hub_id: str,
+    config: str | None,
+    split: str,
+    limit: int | None,
+    image_column: str,
+    to_sample: RowMapper,
+    path: str | None = None,
+    on_skip: Callable[[str], None] | None = None,
+) -> list[VLMSample]:
+    """Samples of one split, skipping (and reporting) rows whose image cannot be decoded."""
+    streaming = limit is not None
+    if path is not None:
+        folder = Path(path)
+        if not folder.is_dir():
+            raise HaloForgeError(f"--dataset-path {path!r} is not a folder.")
+        data = _open_local(folder, split, image_column, streaming)
+    else:
+        data = _open_hub(hub_id, config, split, image_column, streaming, name)
+    rows: Iterable[dict] = data if limit is None else islice(data, limit)
+    samples, skips = [], SkipCounter()
+    for index, row in enumerate(rows):
+        try:
+            row[image_column] = decode(row[image_column])
+        except Exception as exc:  # PIL raises several types for a bad file
+            skips.add(str(index), type(exc).__name__)
+            continue
+        samples.append(to_sample(row, index))
+    if skips.skipped and on_skip is not None:
+        on_skip(skips.message(name))
+    return samples

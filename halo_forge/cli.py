@@ -113,6 +113,34 @@ def cmd_sft(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .vlm.verifiers import OutputChecker, VisionVerifier
+
+    if not Path(args.image).is_file():
+        raise HaloForgeError(f"Image {args.image!r} does not exist.")
+    verifier = VisionVerifier(args.perception_weight, args.reasoning_weight, args.output_weight,
+                              output=OutputChecker(args.metric), ocr=args.ocr_backend, detector=args.detector,
+                              yolo_weights=args.yolo_weights)
+    from .vlm.data.images import decode
+
+    result = verifier.verify(decode(args.image), args.prompt, args.completion, args.answer)
+    table = Table(title=f"reward {result.reward:.3f} — {'correct' if result.success else 'wrong'}")
+    for column in ("stage", "score", "check", "check score", "evidence"):
+        table.add_column(column)
+    for stage, detail in result.details.items():
+        score = "n/a" if detail.score is None else f"{detail.score:.2f}"
+        if not detail.checks:
+            table.add_row(stage, score, detail.reason, "", "")
+        for i, check in enumerate(detail.checks):
+            check_score = "n/a" if check["score"] is None else f"{check['score']:.2f}"
+            table.add_row(stage if i == 0 else "", score if i == 0 else "", check["name"], check_score,
+                          str(check.get("evidence", "")))
+    console.print(table)
+    for note in verifier.tool_notes:
+        console.print(f"note: {note}")
+    return 0
+
+
 def cmd_make_tiny_model(args: argparse.Namespace) -> int:
     from .vlm.models.tiny import build_tiny_model
 
@@ -223,6 +251,19 @@ def build_parser() -> argparse.ArgumentParser:
                     renames={"full_finetune": "--full"})
     _options_parser(vlm, "benchmark", BenchmarkOptions, cmd_benchmark,
                     "Score a model (hub id, folder or cycle_N) on a dataset with its official metric.")
+
+    verify = vlm.add_parser("verify", help="Score one completion against an image and print each stage's checks.")
+    verify.add_argument("--image", required=True)
+    verify.add_argument("--prompt", required=True)
+    verify.add_argument("--completion", required=True)
+    verify.add_argument("--answer", required=True, action="append", help="A gold answer (repeatable).")
+    verify.add_argument("--metric", default="exact_match", help="Output metric (a dataset's official one).")
+    for name, default in (("perception", 0.3), ("reasoning", 0.4), ("output", 0.3)):
+        verify.add_argument(f"--{name}-weight", type=float, default=default)
+    verify.add_argument("--ocr-backend", default="rapidocr")
+    verify.add_argument("--detector", default="shapes")
+    verify.add_argument("--yolo-weights")
+    verify.set_defaults(func=cmd_verify)
 
     tiny = vlm.add_parser("make-tiny-model", help="Build a tiny model offline for tests and demos.")
     tiny.add_argument("--family", default="qwen2_vl")

@@ -1,6 +1,6 @@
 """Getting the final answer out of a free-form completion, before any metric sees it.
 
-A short chain of small filters, as in lm-evaluation-harness: take what follows the last
+A short chain of small filters, as in lm-evaluation-harness: split off what follows the last
 "answer is" / "Answer:" marker if there is one, else the last non-empty line; then drop wrapping
 quotes, markdown emphasis and trailing punctuation. Multi-word answers stay whole, "3.5" stays 3.5.
 """
@@ -13,15 +13,19 @@ _MARKER = re.compile(r"(?:final answer|the answer|answer)\s*(?:is\s*:?|:)\s*", r
 _WRAPPING = " \t\n\"'`*_"
 
 
-def after_marker(text: str) -> str:
-    """The text after the last answer marker, or the whole text when there is none."""
+def split_final(text: str) -> tuple[str, str]:
+    """(what comes before the final answer, the final answer's text)."""
+    text = text.strip()
     matches = list(_MARKER.finditer(text))
-    return text[matches[-1].end() :] if matches else text
+    if matches:
+        return text[: matches[-1].start()], text[matches[-1].end() :]
+    before, _, last = text.rpartition("\n")
+    return before, last
 
 
-def last_line(text: str) -> str:
-    lines = [line for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else ""
+def states_answer(text: str) -> bool:
+    """Whether `text` announces an answer ("the answer is ...")."""
+    return _MARKER.search(text) is not None
 
 
 def strip_wrapping(text: str) -> str:
@@ -33,4 +37,6 @@ def strip_wrapping(text: str) -> str:
 
 def extract_answer(completion: str) -> str:
     """The final answer a completion gives; empty when it gives none."""
-    return strip_wrapping(last_line(after_marker(completion.strip())))
+    final = split_final(completion)[1]
+    lines = [line for line in final.splitlines() if line.strip()]
+    return strip_wrapping(lines[0] if lines else "")

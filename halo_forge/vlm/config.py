@@ -51,6 +51,9 @@ class VLMRAFTConfig:
     reward_threshold: float = _f(0.5, "Keep only completions with at least this reward.")
     keep_percent: float = _f(0.5, "Then keep this top fraction of them, by reward.")
     max_kept_per_prompt: int = _f(2, "Keep at most this many distinct completions per prompt.")
+    ocr_backend: str = _f("rapidocr", "OCR where a dataset gives no OCR tokens: rapidocr, tesseract, easyocr, none.")
+    detector: str = _f("shapes", "Object detector where a dataset gives no scene: shapes, yolo, none.")
+    yolo_weights: str | None = _f(None, "YOLOv8 weights file for --detector yolo.")
 
     # Fine-tuning.
     learning_rate: float = _f(5e-5, "Learning rate of cycle 1.")
@@ -139,6 +142,12 @@ class VLMRAFTConfig:
             p.append(f"dtype must be auto, bf16, fp16 or fp32, got {self.dtype!r}")
         if self.min_pixels and self.max_pixels and self.min_pixels > self.max_pixels:
             p.append(f"min_pixels ({self.min_pixels}) exceeds max_pixels ({self.max_pixels})")
+        if self.ocr_backend not in ("rapidocr", "tesseract", "easyocr", "none"):
+            p.append(f"ocr_backend must be rapidocr, tesseract, easyocr or none, got {self.ocr_backend!r}")
+        if self.detector not in ("shapes", "yolo", "none"):
+            p.append(f"detector must be shapes, yolo or none, got {self.detector!r}")
+        if self.detector == "yolo" and not self.yolo_weights:
+            p.append("detector yolo needs yolo_weights (a .pt file); no package ships COCO detector weights")
         if self.full_finetune and self.train_vision:
             p.append("train_vision applies to LoRA; a full fine-tune already trains the vision tower")
         return p

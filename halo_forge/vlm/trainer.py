@@ -74,8 +74,11 @@ class VLMRAFTTrainer:
         if cfg.num_threads:
             torch.set_num_threads(cfg.num_threads)
         self.verifier = self.verifier or VisionVerifier(
-            cfg.perception_weight, cfg.reasoning_weight, cfg.output_weight, output=OutputChecker(spec.metric)
+            cfg.perception_weight, cfg.reasoning_weight, cfg.output_weight, output=OutputChecker(spec.metric),
+            ocr=cfg.ocr_backend, detector=cfg.detector, yolo_weights=cfg.yolo_weights,
         )
+        for note in self.verifier.tool_notes:
+            self.console.print(f"verifier: {note}; those checks will be marked not applicable.")
         state = self._resume_state()
         data = dict(seed=cfg.seed, path=cfg.dataset_path, on_skip=self.console.print)
         train_set = load_samples(cfg.dataset, cfg.split, cfg.limit, **data)

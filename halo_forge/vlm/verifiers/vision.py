@@ -1,9 +1,9 @@
-"""Combines the stages into one reward in which correctness dominates.
+"""VisionVerifier: perception, reasoning and output combined into one reward where correctness dominates.
 
 The output stage decides whether an answer is right. A right answer's reward lies in [0.5, 1] and
 a wrong one's in [0, 0.5), so perception and reasoning grade how well an answer was reached but can
 never lift a wrong answer above a right one. Stages that abstain (None) drop out and the weights
-renormalise over those that spoke.
+renormalise over those that spoke: never a free 1.0, never an unfair 0.
 """
 
 from __future__ import annotations
@@ -12,12 +12,17 @@ from collections.abc import Sequence
 
 from PIL import Image
 
+from ..answers import extract_answer
 from ..data.sample import VLMSample
+from .backends import Detector, OCRBackend, make_detector, make_ocr
+from .claims import extract_claims
+from .evidence import EvidenceCache, ImageEvidence
 from .output import OutputChecker
+from .perception import PerceptionChecker
+from .reasoning import ReasoningChecker
 from .result import StageResult, VerifyResult
 
-# A wrong answer's reward stays strictly below this, a right one's at or above it.
-CORRECT_FLOOR = 0.5
+CORRECT_FLOOR = 0.5  # a wrong answer's reward stays strictly below this, a right one's at or above it
 
 
 def combine(stages: dict[str, StageResult], weights: dict[str, float], success: bool) -> float:
@@ -27,11 +32,15 @@ def combine(stages: dict[str, StageResult], weights: dict[str, float], success: 
     quality = sum(weights[name] * score for name, score in spoken.items()) / total if total else 0.0
     if success:
         return CORRECT_FLOOR + (1 - CORRECT_FLOOR) * quality
-    return CORRECT_FLOOR * quality * 0.99  # strictly below the floor
+    return CORRECT_FLOOR * quality * 0.99
 
 
 class VisionVerifier:
-    """Multi-stage verifier: perception (0.3), reasoning (0.4), output (0.3) by default."""
+    """Multi-stage verifier: perception (0.3), reasoning (0.4), output (0.3) by default.
+
+    `ocr` / `detector` name the tool backends used where annotations give no truth (see
+    `backends.py`); a backend that cannot run here leaves its checks "not applicable".
+    """
 
     def __init__(
         self,
@@ -39,9 +48,23 @@ class VisionVerifier:
         reasoning_weight: float = 0.4,
         output_weight: float = 0.3,
         output: OutputChecker | None = None,
+        ocr: str | OCRBackend | None = "rapidocr",
+        detector: str | Detector | None = "shapes",
+        yolo_weights: str | None = None,
+        cache_size: int = 4096,
     ):
         self.weights = {"perception": perception_weight, "reasoning": reasoning_weight, "output": output_weight}
         self.output = output or OutputChecker()
+        self.perception = PerceptionChecker()
+        self.reasoning = ReasoningChecker()
+        self.tool_notes: list[str] = []  # why a requested backend is not in use
+        if isinstance(ocr, str) or ocr is None:
+            ocr, why = make_ocr(ocr)
+            self.tool_notes += [why] if why else []
+        if isinstance(detector, str) or detector is None:
+            detector, why = make_detector(detector, yolo_weights)
+            self.tool_notes += [why] if why else []
+        self.evidence = EvidenceCache(detector, ocr, capacity=cache_size)
 
     def verify(
         self,
@@ -55,15 +78,29 @@ class VisionVerifier:
         sample = VLMSample(id="", image=image, question=prompt, answers=answers, annotations=annotations or {})
         return self.verify_batch([sample], [[completion]])[0][0]
 
-    def verify_batch(self, samples: Sequence[VLMSample], completions: Sequence[Sequence[str]]) -> list[list[VerifyResult]]:
-        """Scores the K completions of each sample."""
-        return [[self._score(sample, c) for c in group] for sample, group in zip(samples, completions, strict=True)]
+    def verify_batch(
+        self, samples: Sequence[VLMSample], completions: Sequence[Sequence[str]], use_cache: bool = True
+    ) -> list[list[VerifyResult]]:
+        """Scores the K completions of each sample; the image's evidence is computed once per image."""
+        results = []
+        for sample, group in zip(samples, completions, strict=True):
+            image = sample.load_image() if sample.image is not None else None
+            if use_cache:
+                evidence = self.evidence.get(image, sample.annotations)
+                results.append([self.score(sample, c, evidence) for c in group])
+            else:  # the baseline of benchmarks/verifier_throughput.py: evidence per completion
+                results.append([self.score(sample, c, self.evidence.compute(image, sample.annotations)) for c in group])
+        return results
 
-    def _score(self, sample: VLMSample, completion: str) -> VerifyResult:
+    def score(self, sample: VLMSample, completion: str, evidence: ImageEvidence) -> VerifyResult:
         if not completion.strip():
             empty = StageResult(score=0.0, reason="empty completion")
             return VerifyResult(reward=0.0, success=False, details={"output": empty})
         output = self.output.check(completion, sample.answers, sample.annotations)
-        stages = {"output": output}
+        claims = extract_claims(completion)
+        perception = self.perception.check(claims, evidence)
+        confirmed = {claim: check["score"] for claim, check in zip(claims, perception.checks)}
+        reasoning = self.reasoning.check(completion, extract_answer(completion), confirmed)
+        stages = {"perception": perception, "reasoning": reasoning, "output": output}
         success = self.output.is_correct(output)
         return VerifyResult(reward=combine(stages, self.weights, success), success=success, details=stages)

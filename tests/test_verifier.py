@@ -1,0 +1,221 @@
+"""The verifier: claims, each stage, the combination, and the invariants the reward must keep."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image, ImageDraw, ImageFont
+
+from halo_forge.vlm.data import synthetic
+from halo_forge.vlm.verifiers import OutputChecker, VisionVerifier
+from halo_forge.vlm.verifiers.claims import extract_claims
+from halo_forge.vlm.verifiers.evidence import EvidenceCache
+
+SAMPLES = synthetic.generate("test", 60, seed=1)
+
+
+@pytest.fixture(scope="module")
+def verifier():
+    return VisionVerifier(ocr="none")  # synthetic scenes carry their truth; no OCR needed
+
+
+def claims(text):
+    return {(c.kind, c.subject, c.value) for c in extract_claims(text)}
+
+
+# -- claims --------------------------------------------------------------------------------------
+
+def test_claims_use_word_boundaries_and_need_a_noun_after_a_number():
+    assert claims("The category is written in 2019 sales.") == set()
+    assert claims("a scatter plot") == set()
+    assert claims("I count 3 red circles") == {("count", "circle", "3"), ("color", "circle", "red"),
+                                                ("object", "circle", "present")}
+    assert ("count", "shape", "2") in claims("There are two shapes.")
+
+
+def test_negated_objects_are_not_claims():
+    assert claims("There is no dog here.") == set()
+    assert ("object", "cat", "present") in claims("There is no dog but a cat.")
+
+
+def test_repeated_claims_count_once():
+    assert len(extract_claims("two squares. two squares. two squares.")) == 2
+
+
+def test_relations_and_text():
+    assert ("relation", "cat", "left of:car") in claims("The cat is to the left of the car.")
+    assert ("text", "", "stop") in claims('The sign says "STOP".')
+
+
+# -- stages --------------------------------------------------------------------------------------
+
+def scene_sample(question_type):
+    return next(s for s in SAMPLES if s.annotations["question_type"] == question_type)
+
+
+def test_perception_checks_against_the_scene(verifier):
+    s = scene_sample("count")
+    obj = s.annotations["scene"]["objects"][0]
+    n = len(s.annotations["scene"]["objects"])
+    true = f"I see {n} {obj['color']} {obj['kind']}s."
+    false = f"I see {n + 1} {'blue' if obj['color'] != 'blue' else 'red'} {obj['kind']}s."
+    ev = verifier.evidence.get(s.image, s.annotations)
+    assert verifier.perception.check(extract_claims(true), ev).score == 1.0
+    assert verifier.perception.check(extract_claims(false), ev).score < 0.5
+    assert verifier.perception.check([], ev).score is None  # nothing to check: not applicable
+
+
+def test_shape_detector_recovers_scenes_without_annotations():
+    pytest.importorskip("cv2")
+    from halo_forge.vlm.verifiers.backends import ShapeDetector
+
+    detector, right = ShapeDetector(), 0
+    for s in SAMPLES:
+        truth = sorted((o["kind"], o["color"]) for o in s.annotations["scene"]["objects"])
+        found = sorted((o["kind"], o["color"]) for o in detector.detect(s.image))
+        right += truth == found
+    assert right >= 0.95 * len(SAMPLES)
+
+
+def test_reasoning_phrases_alone_earn_nothing(verifier):
+    s = scene_sample("color")
+    answer = s.answers[0]
+    filler = verifier.verify(s.image, s.question, f"Looking at the image, based on the image, the answer is {answer}.",
+                             s.answers, s.annotations)
+    assert filler.details["reasoning"].score == 0.0
+
+
+def test_reasoning_catches_contradictions(verifier):
+    s = scene_sample("count")
+    r = verifier.verify(s.image, s.question, "I see 2 circles. Then I see 3 circles. The answer is 3.", s.answers,
+                        s.annotations)
+    consistency = next(c for c in r.details["reasoning"].checks if c["name"] == "consistency")
+    assert consistency["score"] == 0.0
+
+
+@pytest.mark.parametrize(
+    "completion, gold, right",
+    [
+        ("blue", "blue", True), ("The answer is B", "blue", False), ("3.5", "3.5", True), ("3.50", "3.5", True),
+        ("three", "3", True), ("There are 3 shapes.", "3", True), ("2 or 3", "3", False),
+        ("The shapes are red.", "red", True), ("red or blue", "red", False), ("Yes", "yes", True),
+        ("no", "yes", False), ("left", "right", False), ("New York City", "new york city", True),
+        ("", "red", False),
+    ],
+)
+def test_output_rules(completion, gold, right):
+    checker = OutputChecker()
+    assert checker.is_correct(checker.check(completion, [gold])) is right
+
+
+def test_output_maps_option_letters_to_option_text():
+    checker = OutputChecker()
+    assert checker.is_correct(checker.check("(B)", ["blue"], {"choices": ["red", "blue"]}))
+    assert checker.is_correct(checker.check("blue", ["B"], {"choices": ["red", "blue"]}))
+
+
+def test_output_uses_the_datasets_official_metric():
+    checker = OutputChecker("vqa_accuracy")
+    result = checker.check("The answer is stop", ["stop"] * 2 + ["go"] * 8)
+    assert result.score == pytest.approx(0.6) and checker.is_correct(result)
+
+
+# -- the reward ------------------------------------------------------------------------------------
+
+def test_a_stage_that_abstains_drops_out():
+    v = VisionVerifier(ocr="none", detector="none")
+    r = v.verify(None, "What colour?", "red", "red")
+    assert r.details["perception"].score is None and r.details["reasoning"].score is None
+    assert r.reward == 1.0  # output alone spoke, and was right
+
+
+def test_backend_failures_make_checks_not_applicable():
+    class Broken:
+        def read(self, image):
+            raise RuntimeError("no models")
+
+    v = VisionVerifier(ocr=Broken(), detector="none")
+    r = v.verify(Image.new("RGB", (40, 20), "white"), "What does it say?", 'It says "stop". The answer is stop.', "stop")
+    assert r.details["perception"].score is None and r.success
+    assert "no OCR evidence" in r.details["perception"].checks[0]["evidence"]
+
+
+def test_unknown_or_missing_backends_say_why():
+    v = VisionVerifier(ocr="nope", detector="yolo")
+    assert any("unknown OCR backend" in n for n in v.tool_notes)
+    assert any("yolo" in n.lower() for n in v.tool_notes)
+
+
+def test_ocr_evidence_from_the_image():
+    pytest.importorskip("rapidocr")
+    image = Image.new("RGB", (240, 80), "white")
+    ImageDraw.Draw(image).text((10, 20), "STOP HERE", fill="black", font=ImageFont.load_default(size=28))
+    v = VisionVerifier(detector="none")
+    right = v.verify(image, "What does the sign say?", 'The sign says "stop here". The answer is stop here.', "stop here")
+    wrong = v.verify(image, "What does the sign say?", 'The sign says "go away". The answer is go away.', "stop here")
+    assert right.details["perception"].score == 1.0 and wrong.details["perception"].score == 0.0
+    assert right.reward > 0.9 > 0.5 > wrong.reward
+
+
+def test_evidence_is_computed_once_per_image(verifier):
+    cache = EvidenceCache(detector=None, ocr=None)
+    s = SAMPLES[0]
+    for _ in range(3):
+        cache.get(s.image, s.annotations)
+    cache.get(s.image.copy(), s.annotations)  # same pixels, another object
+    assert cache.computed == 1
+
+
+# -- invariants (hypothesis) -------------------------------------------------------------------------
+
+WORDS = st.sampled_from(
+    "I see the image shows there are shapes looking carefully at clearly confident definitely "
+    "circle square triangle left right top bottom red green blue yellow one two three 1 2 3 so thus".split()
+)
+FILLER = st.lists(WORDS, max_size=40).map(" ".join)
+
+
+def wrong_answers(sample):
+    qtype = sample.annotations["question_type"]
+    pool = {"color": list(synthetic.COLORS), "kind": list(synthetic.KINDS), "count": ["1", "2", "3"],
+            "horizontal": ["left", "right"], "vertical": ["top", "bottom"]}[qtype]
+    return [a for a in pool if a != sample.answers[0]]
+
+
+@settings(max_examples=150, deadline=None)
+@given(index=st.integers(0, len(SAMPLES) - 1), right_filler=FILLER, wrong_filler=FILLER, pick=st.integers(0, 3),
+       repeat=st.integers(1, 4))
+def test_a_correct_answer_outscores_every_wrong_one_however_wordy(verifier, index, right_filler, wrong_filler, pick,
+                                                                    repeat):
+    s = SAMPLES[index]
+    wrong = wrong_answers(s)[pick % len(wrong_answers(s))]
+    right = verifier.verify(s.image, s.question, s.answers[0], s.answers, s.annotations)
+    right_wordy = verifier.verify(s.image, s.question, f"{right_filler}. The answer is {s.answers[0]}.", s.answers,
+                                  s.annotations)
+    wrong_wordy = verifier.verify(s.image, s.question, f"{wrong_filler}. " + f"The answer is {wrong}. " * repeat,
+                                  s.answers, s.annotations)
+    assert right.success and right_wordy.success and not wrong_wordy.success
+    assert min(right.reward, right_wordy.reward) > wrong_wordy.reward
+    for r in (right, right_wordy, wrong_wordy):
+        assert 0.0 <= r.reward <= 1.0
+
+
+@settings(max_examples=100, deadline=None)
+@given(text=st.text(max_size=200))
+def test_reward_is_always_in_range_and_blank_scores_zero(verifier, text):
+    s = SAMPLES[0]
+    r = verifier.verify(s.image, s.question, text, s.answers, s.annotations)
+    assert 0.0 <= r.reward <= 1.0
+    if not text.strip():
+        assert r.reward == 0.0 and not r.success
+
+
+@settings(max_examples=60, deadline=None)
+@given(index=st.integers(0, len(SAMPLES) - 1), times=st.integers(2, 6))
+def test_repeating_the_answer_or_a_claim_earns_nothing_extra(verifier, index, times):
+    s = SAMPLES[index]
+    obj = s.annotations["scene"]["objects"][0]
+    once = f"I see {obj['color']} {obj['kind']}s. The answer is {s.answers[0]}."
+    many = f"I see {obj['color']} {obj['kind']}s. " * times + f"The answer is {s.answers[0]}. " * times
+    r_once = verifier.verify(s.image, s.question, once, s.answers, s.annotations)
+    r_many = verifier.verify(s.image, s.question, many, s.answers, s.annotations)
+    assert r_many.reward <= r_once.reward + 1e-9

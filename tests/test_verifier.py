@@ -229,3 +229,20 @@ def test_semantic_similarity_judges_free_form_only():
     assert not yes_no.success  # rules decide closed-class answers, however similar the embeddings
     near = v.output.check("the big red barn", ["the large red barn"])
     assert near.score >= 0.8
+
+
+def test_annotated_scenes_never_run_the_tools():
+    class Counting:
+        calls = 0
+
+        def read(self, image):
+            Counting.calls += 1
+            return []
+
+        detect = read
+
+    tool = Counting()
+    v = VisionVerifier(ocr=tool, detector=tool)
+    s = SAMPLES[0]
+    v.verify_batch([s], [['It says "hi". I see 2 circles.']])
+    assert Counting.calls == 0

@@ -71,11 +71,12 @@ class EvidenceCache:
         if annotations.get("ocr_tokens"):
             evidence.words = _words(annotations["ocr_tokens"])
             evidence.notes.append("words: dataset OCR tokens")
+        elif scene:
+            evidence.words = set()  # a synthetic scene has no text: claimed text is false
+            evidence.notes.append("words: none in the scene annotation")
         elif image is not None and self.ocr is not None:
             texts = self._run("words", self.ocr.read, image, evidence)
             evidence.words = None if texts is None else _words(texts)
-        if scene and evidence.words is None:
-            evidence.words = set()  # a synthetic scene has no text: claimed text is false
         return evidence
 
     @staticmethod

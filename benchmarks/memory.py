@@ -73,8 +73,9 @@ def phase(args) -> dict:
         torch.cuda.reset_peak_memory_stats()
     start = time.perf_counter()
     if args.phase == "train":
+        # As halo_forge.vlm.finetune trains: non-reentrant checkpointing, no input-gradient hooks, so
+        # backward stops at the language model and never enters the frozen vision tower.
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-        model.enable_input_require_grads()
         model = get_peft_model(model, LoraConfig(r=16, lora_alpha=32, target_modules=LM_PROJECTIONS))
         optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
         loss = model(input_ids=ids, mm_token_type_ids=mm, labels=labels, **pixels).loss
@@ -106,6 +107,7 @@ def main() -> None:
                    "--image-size", str(args.image_size), "--phase", name]
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         results[name] = json.loads(output.strip().splitlines()[-1])
+        print(f"{name}: {json.dumps(results[name])}", flush=True)
     r = results["train"]
     print(f"{args.family} {args.size}: {r['parameters'] / 1e9:.2f}B parameters, bf16, {r['image_tokens']} image tokens "
           f"({args.image_size}x{args.image_size}), on {r['device']}")

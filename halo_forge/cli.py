@@ -82,6 +82,27 @@ def print_plan(config: VLMRAFTConfig) -> None:
     schedule = ", ".join(f"{c}: {config.learning_rate_for(c):.2e}" for c in range(1, config.num_cycles + 1))
     console.print(f"learning rate per cycle: {schedule}")
     console.print(f"checkpoints: {Path(config.output_dir) / 'cycle_1'} .. cycle_{config.num_cycles}")
+    print_memory_estimate(config)
+
+
+def print_memory_estimate(config: VLMRAFTConfig) -> None:
+    from .vlm.memory import estimate, model_config
+    from .vlm.models.sizes import count_parameters
+
+    model = model_config(config.model_name)
+    if model is None:
+        console.print(f"memory estimate: unavailable (the config of {config.model_name!r} is not available offline)")
+        return
+    dtype_bytes = 4 if config.dtype == "fp32" else 2
+    e = estimate(model, count_parameters(model), lora_r=None if config.full_finetune else config.lora_r,
+                 dtype_bytes=dtype_bytes, gradient_checkpointing=config.gradient_checkpointing,
+                 batch_size=config.finetune_batch_size)
+    kind = "full fine-tune" if config.full_finetune else f"LoRA r={config.lora_r}"
+    console.print(
+        f"memory estimate for one training step ({kind}, batch {config.finetune_batch_size}, 128 text + 256 image "
+        f"tokens each, {8 * dtype_bytes}-bit weights): {e.total_gb:.1f} GB = weights {e.weights_gb:.1f} + "
+        f"gradients and optimizer {e.trainable_gb:.1f} + activations {e.activations_gb:.1f}"
+    )
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -218,11 +239,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _options_parser(sub, name: str, options_class, func, help: str, renames: dict[str, str] = {}) -> None:
+def _options_parser(sub, name: str, options_class, func, help: str, renames: dict[str, str] | None = None) -> None:
     """A sub-command whose flags are the fields of an options dataclass (so none is dropped)."""
     p = sub.add_parser(name, help=help)
     for f in dataclasses.fields(options_class):
-        flag = renames.get(f.name, "--" + f.name.replace("_", "-"))
+        flag = (renames or {}).get(f.name, "--" + f.name.replace("_", "-"))
         kind = _field_type(f)
         if kind is bool:
             p.add_argument(flag, dest=f.name, action="store_true", default=f.default)

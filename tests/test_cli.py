@@ -49,7 +49,19 @@ def test_dry_run_prints_the_plan_and_loads_nothing(capsys, tmp_path):
     assert code == 0
     assert "100 prompts x 4 samples = 400 completions per cycle" in text
     assert "1: 5.00e-05, 2: 4.25e-05" in text
+    assert "memory estimate for one training step (LoRA r=16" in text  # from the published 7B config
     assert not out.exists()
+
+
+def test_dry_run_estimates_memory_of_a_local_model(capsys, tiny_model_dir):
+    assert cli.main(["vlm", "train", "--model", str(tiny_model_dir), "--dry-run", "--full-finetune"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "memory estimate for one training step (full fine-tune" in text
+
+
+def test_dry_run_says_when_no_estimate_is_possible(capsys):
+    assert cli.main(["vlm", "train", "--model", "someone/unknown-vlm", "--dry-run"]) == 0
+    assert "memory estimate: unavailable" in " ".join(capsys.readouterr().out.split())
 
 
 def test_bad_input_is_one_sentence(capsys):

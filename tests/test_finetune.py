@@ -1,5 +1,3 @@
-import copy
-
 import torch
 from peft import LoraConfig, get_peft_model
 from trl.trainer.sft_trainer import DataCollatorForVisionLanguageModeling
@@ -46,3 +44,17 @@ def test_full_finetune_lowers_the_loss(tiny_model_dir):
     first = finetune(loaded, pairs, learning_rate=3e-3, batch_size=16, show_progress=False)
     later = finetune(loaded, pairs, learning_rate=3e-3, epochs=3, batch_size=16, show_progress=False)
     assert later.loss < first.loss
+
+
+def test_lora_backward_never_enters_the_frozen_vision_tower(tiny_model_dir):
+    loaded = load_model(str(tiny_model_dir))
+    target = loaded.adapter.lora_target_modules()
+    loaded.model = get_peft_model(loaded.model, LoraConfig(r=4, target_modules=target, task_type="CAUSAL_LM"))
+    on_backward_path = []  # whether each vision block's output is part of the autograd graph
+    vision = loaded.model.get_base_model().model.visual
+    for block in vision.blocks:
+        block.register_forward_hook(lambda module, args, output: on_backward_path.append(output.requires_grad))
+    samples = synthetic.generate("train", 8)
+    stats = finetune(loaded, [(s, s.answer) for s in samples], learning_rate=1e-2, batch_size=4,
+                     gradient_checkpointing=True, show_progress=False)
+    assert stats.steps == 2 and on_backward_path and not any(on_backward_path)

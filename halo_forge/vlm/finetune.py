@@ -6,7 +6,6 @@ image tokens (labels -100) so the loss falls on the completion only.
 
 from __future__ import annotations
 
-import logging
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,6 +43,24 @@ class _RichProgress(TrainerCallback):
 
     def on_train_end(self, args, state, control, **kwargs):
         self.progress.stop()
+
+
+class _NoInputGradients(TrainerCallback):
+    """Removes the hooks that make every input embedding's output require gradients.
+
+    With gradient checkpointing, TRL and the Trainer hook each sub-model's embedding, the frozen
+    vision tower's patch embedding included, so backward would run through the whole vision tower
+    for nothing. Non-reentrant checkpointing (used here) needs no such hook: trainable weights
+    inside a checkpointed layer get their gradients without it. `disable_input_require_grads`
+    cannot do this: a second `enable` call overwrites the list of the first one's hooks, which
+    then stay registered, so the hooks are found by name.
+    """
+
+    def on_step_begin(self, args, state, control, model=None, **kwargs):
+        for module in model.modules():
+            hooks = module._forward_hooks
+            for key in [k for k, hook in hooks.items() if getattr(hook, "__name__", "") == "make_inputs_require_grads"]:
+                del hooks[key]
 
 
 def training_rows(loaded: LoadedModel, pairs: Sequence[tuple[VLMSample, str]]) -> Dataset:
@@ -89,6 +106,7 @@ def finetune(
             warmup_steps=0,
             max_length=None,  # truncating would cut image tokens
             gradient_checkpointing=gradient_checkpointing,
+            gradient_checkpointing_kwargs={"use_reentrant": False},
             bf16=dtype == torch.bfloat16,
             fp16=dtype == torch.float16,
             use_cpu=not torch.cuda.is_available(),
@@ -104,9 +122,8 @@ def finetune(
             args=args,
             train_dataset=training_rows(loaded, pairs),
             processing_class=loaded.processor,
-            callbacks=[_RichProgress(description, show_progress), *callbacks],
+            callbacks=[_RichProgress(description, show_progress), _NoInputGradients(), *callbacks],
         )
         trainer.remove_callback(PrinterCallback)  # it prints a dict per log step
-        logging.getLogger("transformers.trainer").setLevel(logging.WARNING)
         output = trainer.train()
     return FinetuneStats(steps=output.global_step, loss=output.training_loss)

@@ -13,11 +13,11 @@ import torch
 from rich.console import Console
 from transformers import TrainerCallback
 
+from ..files import write_json
 from .data.registry import get_spec, load_samples
 from .evaluate import evaluate
 from .finetune import finetune
 from .models.loading import load_model
-from .trainer import _write_json
 
 
 @dataclass
@@ -97,6 +97,6 @@ def run_sft(options: SFTOptions, console: Console | None = None) -> dict:
         "options": asdict(options), "steps": stats.steps, "train_loss": stats.loss, "eval_accuracy": accuracy,
         "checks": callbacks[0].history if callbacks else [],
     }
-    _write_json(output / "sft_summary.json", summary)
+    write_json(output / "sft_summary.json", summary)
     console.print(f"sft done: {stats.steps} steps, held-out accuracy {accuracy:.3f}, saved to {output}")
     return summary

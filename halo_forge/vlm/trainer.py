@@ -17,6 +17,7 @@ import yaml
 from rich.console import Console
 
 from ..errors import HaloForgeError
+from ..files import write_json
 from . import rollout
 from .config import VLMRAFTConfig
 from .data.registry import get_spec, load_samples
@@ -40,13 +41,6 @@ class RunState:
     @property
     def last_cycle(self) -> int | None:
         return self.history[-1]["cycle"] if self.history else None
-
-
-def _write_json(path: Path, data) -> None:
-    """Atomic write, so an interruption never leaves a half-written record."""
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2))
-    tmp.replace(path)
 
 
 def _mean(values) -> float | None:
@@ -241,7 +235,7 @@ class VLMRAFTTrainer:
             merged.processor.save_pretrained(directory / "merged")
 
     def _save_history(self, state: RunState) -> None:
-        _write_json(self.output / HISTORY_FILE, state.history)
+        write_json(self.output / HISTORY_FILE, state.history)
 
     def _print_summary(self, e: dict) -> None:
         self.console.print(

@@ -1,0 +1,1 @@
+"""Model families: one adapter per family, chosen by `config.model_type`, and tiny-model builders."""

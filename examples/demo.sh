@@ -10,8 +10,8 @@ start=$(date +%s)
 halo-forge vlm make-tiny-model --family qwen2_vl --output "$RUN/tiny-model"
 halo-forge vlm sft --model "$RUN/tiny-model" --dataset synthetic --output "$RUN/warm-start" --full \
     --learning-rate 2e-3 --batch-size 32 --epochs 20 --target-accuracy 0.5 --eval-every 25 --max-new-tokens 4 \
-    --num-threads 1
-halo-forge vlm train --config examples/demo.yaml --model "$RUN/warm-start" --output "$RUN"
+    --num-threads 2
+halo-forge vlm train --config examples/demo.yaml --model "$RUN/warm-start" --output "$RUN" --num-threads 2
 halo-forge vlm report "$RUN" --min-gain 0.08
 
 echo "demo finished in $(( $(date +%s) - start )) s"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PIL import Image
 
@@ -13,11 +13,12 @@ class SkipCounter:
     """How many rows were dropped for an unreadable image, and the first few reasons."""
 
     skipped: int = 0
-    examples: list[str] = None
+    examples: list[str] = field(default_factory=list)
 
     def add(self, row_id: str, reason: str) -> None:
         self.skipped += 1
-        self.examples = (self.examples or [])[:4] + [f"{row_id}: {reason}"]
+        if len(self.examples) < 5:
+            self.examples.append(f"{row_id}: {reason}")
 
     def message(self, dataset: str) -> str:
         return f"skipped {self.skipped} row(s) of {dataset} with unreadable images ({'; '.join(self.examples)})"

@@ -83,11 +83,20 @@ def train_tokenizer(special_tokens: list[str], vocab_size: int = 400) -> PreTrai
     return PreTrainedTokenizerFast(tokenizer_object=tok)
 
 
-def _qwen_tokenizer() -> PreTrainedTokenizerFast:
-    tokenizer = train_tokenizer(QWEN_SPECIAL_TOKENS)
-    tokenizer.add_special_tokens({"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "bos_token": "<|endoftext|>"})
-    tokenizer.chat_template = QWEN_CHAT_TEMPLATE
+def _chat_tokenizer(special_tokens: list[str], roles: dict[str, str], chat_template: str) -> PreTrainedTokenizerFast:
+    """A trained tokenizer with the family's bos/eos/pad tokens and chat template."""
+    tokenizer = train_tokenizer(special_tokens)
+    tokenizer.add_special_tokens(roles)
+    tokenizer.chat_template = chat_template
     return tokenizer
+
+
+def _qwen_tokenizer() -> PreTrainedTokenizerFast:
+    return _chat_tokenizer(
+        QWEN_SPECIAL_TOKENS,
+        {"eos_token": "<|im_end|>", "pad_token": "<|endoftext|>", "bos_token": "<|endoftext|>"},
+        QWEN_CHAT_TEMPLATE,
+    )
 
 
 def _qwen_text_config(tokenizer) -> dict:
@@ -161,10 +170,9 @@ def build_qwen2_5_vl(output: Path, seed: int = 0) -> Path:
 
 
 def _llava_tokenizer() -> PreTrainedTokenizerFast:
-    tokenizer = train_tokenizer(LLAVA_SPECIAL_TOKENS)
-    tokenizer.add_special_tokens({"bos_token": "<s>", "eos_token": "</s>", "pad_token": "<pad>"})
-    tokenizer.chat_template = LLAVA_CHAT_TEMPLATE
-    return tokenizer
+    return _chat_tokenizer(
+        LLAVA_SPECIAL_TOKENS, {"bos_token": "<s>", "eos_token": "</s>", "pad_token": "<pad>"}, LLAVA_CHAT_TEMPLATE
+    )
 
 
 def _llava_configs(tokenizer) -> dict:

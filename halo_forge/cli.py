@@ -82,25 +82,30 @@ def print_plan(config: VLMRAFTConfig) -> None:
     schedule = ", ".join(f"{c}: {config.learning_rate_for(c):.2e}" for c in range(1, config.num_cycles + 1))
     console.print(f"learning rate per cycle: {schedule}")
     console.print(f"checkpoints: {Path(config.output_dir) / 'cycle_1'} .. cycle_{config.num_cycles}")
-    print_memory_estimate(config)
+    print_memory_estimate(config, spec)
 
 
-def print_memory_estimate(config: VLMRAFTConfig) -> None:
-    from .vlm.memory import estimate, model_config
+def print_memory_estimate(config: VLMRAFTConfig, spec) -> None:
+    from .vlm.memory import estimate, image_tokens, model_config
     from .vlm.models.sizes import count_parameters
 
     model = model_config(config.model_name)
     if model is None:
         console.print(f"memory estimate: unavailable (the config of {config.model_name!r} is not available offline)")
         return
+    pixels = config.max_pixels or spec.max_pixels or 448 * 448
+    tokens = image_tokens(model, pixels)
+    basis = f"{tokens} image tokens for images up to {pixels:,} pixels"
+    if tokens is None:
+        tokens, basis = 256, "256 image tokens assumed (this model's image layout is unknown)"
     dtype_bytes = 4 if config.dtype == "fp32" else 2
     e = estimate(model, count_parameters(model), lora_r=None if config.full_finetune else config.lora_r,
-                 dtype_bytes=dtype_bytes, gradient_checkpointing=config.gradient_checkpointing,
+                 dtype_bytes=dtype_bytes, image_tokens=tokens, gradient_checkpointing=config.gradient_checkpointing,
                  batch_size=config.finetune_batch_size)
     kind = "full fine-tune" if config.full_finetune else f"LoRA r={config.lora_r}"
     console.print(
-        f"memory estimate for one training step ({kind}, batch {config.finetune_batch_size}, 128 text + 256 image "
-        f"tokens each, {8 * dtype_bytes}-bit weights): {e.total_gb:.1f} GB = weights {e.weights_gb:.1f} + "
+        f"memory estimate for one training step ({kind}, batch {config.finetune_batch_size}, 128 text + {basis} "
+        f"each, {8 * dtype_bytes}-bit weights): {e.total_gb:.1f} GB = weights {e.weights_gb:.1f} + "
         f"gradients and optimizer {e.trainable_gb:.1f} + activations {e.activations_gb:.1f}"
     )
 

@@ -82,6 +82,32 @@ def test_whole_product_runs_for_the_family(family_model, tmp_path):
     assert report["n"] == 3
 
 
+def _image_tokens(loaded, sample) -> int:
+    inputs = rollout.encode_prompts(loaded, [sample])
+    config = loaded.model.config
+    image_token = getattr(config, "image_token_id", None) or config.image_token_index
+    with torch.inference_mode():
+        loaded.model(**inputs)  # the model must accept what the processor made of the image
+    return int((inputs["input_ids"] == image_token).sum())
+
+
+def test_pixel_budget_bounds_the_image_tokens(family_model):
+    family, path = family_model
+    sample = synthetic.generate("train", 1)[0]
+    sample.image = sample.load_image().resize((112, 112))
+    free = _image_tokens(load_model(str(path)), sample)
+    if family.startswith("qwen"):  # resized to exactly the budget: one token per 28x28 pixels
+        assert free == 3136 // 784
+        assert _image_tokens(load_model(str(path), min_pixels=112 * 112, max_pixels=112 * 112), sample) == 16
+    elif family == "llava_next":  # only the grids within the budget remain, in the processor and the model
+        budgeted = load_model(str(path), max_pixels=28 * 56)
+        assert budgeted.processor.image_processor.image_grid_pinpoints == [[28, 28], [28, 56], [56, 28]]
+        assert budgeted.model.config.image_grid_pinpoints == [[28, 28], [28, 56], [56, 28]]
+        assert _image_tokens(budgeted, sample) < free
+    else:  # LLaVA-1.5 always makes the same tokens from a fixed square
+        assert _image_tokens(load_model(str(path), max_pixels=28 * 28), sample) == free == 4
+
+
 def test_qlora_without_a_gpu_is_one_clear_sentence(family_model):
     from halo_forge.errors import HaloForgeError
 

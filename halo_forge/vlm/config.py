@@ -76,8 +76,9 @@ class VLMRAFTConfig:
     load_in_4bit: bool = _f(False, "QLoRA: load the base weights in 4 bits (needs a CUDA GPU and bitsandbytes).")
     dtype: str = _f("auto", "auto, bf16, fp16 or fp32 (auto: bf16 on a capable GPU, else fp32).")
     trust_remote_code: bool = _f(False, "Allow model code from the hub (off unless asked).")
-    min_pixels: int | None = _f(None, "Fewest pixels an image is resized to (bounds visual tokens).")
-    max_pixels: int | None = _f(None, "Most pixels an image is resized to (bounds visual tokens).")
+    min_pixels: int | None = _f(None, "Fewest pixels per image (Qwen resizes up to it; LLaVA-NeXT drops smaller grids).")
+    max_pixels: int | None = _f(None, "Most pixels per image, bounding its visual tokens (Qwen resizes down to it; "
+                                      "LLaVA-NeXT drops larger grids; LLaVA-1.5 always makes 576).")
     num_threads: int | None = _f(None, "CPU threads for torch (default: torch's choice).")
 
     @classmethod

@@ -45,6 +45,22 @@ def model_config(name: str):
         return None
 
 
+def image_tokens(config, max_pixels: int) -> int | None:
+    """Visual tokens of one image of at most `max_pixels` pixels, or None for an unknown layout."""
+    v = config.vision_config
+    if getattr(v, "spatial_merge_size", None):  # Qwen: one token per (patch x merge)^2 pixels
+        return max_pixels // (v.patch_size * v.spatial_merge_size) ** 2
+    if not getattr(v, "image_size", None):
+        return None
+    per_tile = (v.image_size // v.patch_size) ** 2
+    pinpoints = getattr(config, "image_grid_pinpoints", None)
+    if not pinpoints:  # LLaVA-1.5: one fixed square
+        return per_tile
+    areas = [h * w for h, w in pinpoints]
+    grid = max((a for a in areas if a <= max_pixels), default=min(areas))
+    return per_tile * (1 + grid // v.image_size**2)  # LLaVA-NeXT: the overview plus each tile of the grid
+
+
 def estimate(
     config,
     parameters: int,
@@ -56,7 +72,7 @@ def estimate(
     gradient_checkpointing: bool = True,
     batch_size: int = 1,
 ) -> MemoryEstimate:
-    """`lora_r=None` means a full fine-tune. Image tokens are after the 2x2 merge (4 patches each)."""
+    """`lora_r=None` means a full fine-tune. `image_tokens` are what the language model sees."""
     t = config.text_config
     weights = parameters * dtype_bytes
     trainable = parameters if lora_r is None else lora_parameters(t, lora_r)
@@ -67,8 +83,8 @@ def estimate(
     kept = seq * h * dtype_bytes * t.num_hidden_layers if gradient_checkpointing else layer_full * t.num_hidden_layers
     recompute = layer_full if gradient_checkpointing else 0
     logits = seq * t.vocab_size * 4 * 2  # fp32 logits and their gradient
-    patches = batch_size * image_tokens * 4
     v = config.vision_config
+    patches = batch_size * image_tokens * (getattr(v, "spatial_merge_size", None) or 1) ** 2  # Qwen merges 2x2
     width = getattr(v, "embed_dim", None) or v.hidden_size  # Qwen names it embed_dim, CLIP hidden_size
     depth = getattr(v, "depth", None) or v.num_hidden_layers
     vision = patches * width * dtype_bytes * (depth if gradient_checkpointing else 8 * depth)

@@ -7,6 +7,7 @@ number of visual tokens, and which modules LoRA should touch.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # The language model's projections; the vision tower stays frozen unless asked otherwise.
@@ -14,12 +15,34 @@ LM_PROJECTIONS = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up
 ALL_PROJECTIONS = r".*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj|qkv|proj|fc1|fc2)"
 
 
+def qwen_pixel_budget(model_config, image_processor, min_pixels: int | None, max_pixels: int | None) -> None:
+    """Qwen resizes every image to between min and max pixels; one visual token per 28x28 pixels."""
+    if min_pixels is not None:
+        image_processor.size.shortest_edge = min_pixels
+    if max_pixels is not None:
+        image_processor.size.longest_edge = max_pixels
+
+
+def pinpoint_pixel_budget(model_config, image_processor, min_pixels: int | None, max_pixels: int | None) -> None:
+    """LLaVA-NeXT tiles an image on the best of its grid pinpoints; keep only those within the budget.
+
+    The model reads the same pinpoints to unpad the tiles, so its config must change with the
+    processor or the image features and image tokens disagree.
+    """
+    pinpoints = [list(p) for p in image_processor.image_grid_pinpoints]
+    kept = [p for p in pinpoints if (min_pixels or 0) <= p[0] * p[1] <= (max_pixels or p[0] * p[1])]
+    if not kept:  # a budget below every grid: the smallest (or, for min_pixels, the largest) grid is closest
+        kept = [min(pinpoints, key=lambda p: p[0] * p[1]) if max_pixels else max(pinpoints, key=lambda p: p[0] * p[1])]
+    image_processor.image_grid_pinpoints = kept
+    model_config.image_grid_pinpoints = kept
+
+
 @dataclass(frozen=True)
 class ModelAdapter:
     """Family-specific knowledge; the generic adapter trusts the processor's own chat template."""
 
     family: str
-    pixel_budget_keys: tuple[str, str] | None = None  # processor size keys for (min, max) pixels
+    pixel_budget: Callable | None = None  # bounds the visual tokens per image; None: the processor's own sizes
 
     def messages(self, question: str) -> list[dict]:
         """One user turn holding the image, then the question."""
@@ -28,24 +51,20 @@ class ModelAdapter:
     def lora_target_modules(self, train_vision: bool = False) -> str:
         return ALL_PROJECTIONS if train_vision else LM_PROJECTIONS
 
-    def image_processor_size(self, min_pixels: int | None, max_pixels: int | None) -> dict | None:
-        """Processor `size` override bounding the visual tokens per image, or None to keep its own."""
-        if self.pixel_budget_keys is None or (min_pixels is None and max_pixels is None):
-            return None
-        low, high = self.pixel_budget_keys
-        size = {}
-        if min_pixels is not None:
-            size[low] = min_pixels
-        if max_pixels is not None:
-            size[high] = max_pixels
-        return size
+    def apply_pixel_budget(self, model_config, processor, min_pixels: int | None, max_pixels: int | None) -> None:
+        """Bound the visual tokens per image (`--min-pixels/--max-pixels`, or the dataset's budget).
+
+        LLaVA-1.5 always makes 576 tokens from a 336-pixel square, so it has no budget to set.
+        """
+        if self.pixel_budget is not None and (min_pixels is not None or max_pixels is not None):
+            self.pixel_budget(model_config, processor.image_processor, min_pixels, max_pixels)
 
 
 ADAPTERS = {
-    "qwen2_vl": ModelAdapter("qwen2_vl", pixel_budget_keys=("shortest_edge", "longest_edge")),
-    "qwen2_5_vl": ModelAdapter("qwen2_5_vl", pixel_budget_keys=("shortest_edge", "longest_edge")),
+    "qwen2_vl": ModelAdapter("qwen2_vl", pixel_budget=qwen_pixel_budget),
+    "qwen2_5_vl": ModelAdapter("qwen2_5_vl", pixel_budget=qwen_pixel_budget),
     "llava": ModelAdapter("llava"),
-    "llava_next": ModelAdapter("llava_next"),
+    "llava_next": ModelAdapter("llava_next", pixel_budget=pinpoint_pixel_budget),
     "generic": ModelAdapter("generic"),
 }
 

@@ -105,17 +105,14 @@ def load_model(
         from peft import prepare_model_for_kbit_training
 
         model = prepare_model_for_kbit_training(model)
+    processor = _hub_call(
+        "processor", name_or_path, AutoProcessor.from_pretrained, name_or_path, trust_remote_code=trust_remote_code
+    )
+    family.apply_pixel_budget(model.config, processor, min_pixels, max_pixels)
     if base != name_or_path:
         from peft import PeftModel
 
         model = PeftModel.from_pretrained(model, name_or_path, is_trainable=trainable_adapter)
-    processor = _hub_call(
-        "processor", name_or_path, AutoProcessor.from_pretrained, name_or_path, trust_remote_code=trust_remote_code
-    )
-    size = family.image_processor_size(min_pixels, max_pixels)
-    if size is not None:
-        for key, value in size.items():
-            setattr(processor.image_processor.size, key, value)
     processor.tokenizer.padding_side = "left"  # batched generation needs the prompts flush right
     if quantization is None:  # a quantized model is placed on the GPU as it loads
         model.to(device or ("cuda" if torch.cuda.is_available() else "cpu"))

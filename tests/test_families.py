@@ -108,6 +108,20 @@ def test_pixel_budget_bounds_the_image_tokens(family_model):
         assert _image_tokens(load_model(str(path), max_pixels=28 * 28), sample) == free == 4
 
 
+def test_a_tokenizer_without_a_pad_token_still_batches(tmp_path):
+    from transformers import AutoTokenizer
+
+    path = build_tiny_model("llava", tmp_path / "model")
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    tokenizer.pad_token = None
+    tokenizer.save_pretrained(path)
+    loaded = load_model(str(path))
+    assert loaded.processor.tokenizer.pad_token == "</s>"
+    groups = rollout.generate(loaded, synthetic.generate("train", 3), num_samples=2, temperature=1.0,
+                              max_new_tokens=2, show_progress=False)
+    assert [len(g) for g in groups] == [2, 2, 2]
+
+
 def test_qlora_without_a_gpu_is_one_clear_sentence(family_model):
     from halo_forge.errors import HaloForgeError
 

@@ -146,6 +146,7 @@ def get_spec(name: str) -> DatasetSpec:
     if name.endswith(".jsonl"):
         return DatasetSpec(
             name=name, task="Local JSONL", hub_id=None, splits={"train": 0, "validation": 0}, metric="exact_match",
+            max_pixels=1024 * 28 * 28,  # a photo's budget, so a large image cannot become thousands of tokens
             loader=lambda spec, split, limit, seed, path=None, on_skip=None: jsonl.load(name, split, limit, on_skip),
         )
     close = difflib.get_close_matches(name, REGISTRY, n=1)

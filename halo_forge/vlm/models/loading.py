@@ -114,6 +114,8 @@ def load_model(
 
         model = PeftModel.from_pretrained(model, name_or_path, is_trainable=trainable_adapter)
     processor.tokenizer.padding_side = "left"  # batched generation needs the prompts flush right
+    if processor.tokenizer.pad_token is None:  # some models ship none; padding is masked by position, so eos serves
+        processor.tokenizer.pad_token = processor.tokenizer.eos_token
     if quantization is None:  # a quantized model is placed on the GPU as it loads
         model.to(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     return LoadedModel(model=model, processor=processor, adapter=family, base=base)

@@ -64,12 +64,16 @@ def test_dry_run_says_when_no_estimate_is_possible(capsys):
     assert "memory estimate: unavailable" in " ".join(capsys.readouterr().out.split())
 
 
-def test_bad_input_is_one_sentence(capsys):
+def test_bad_input_is_one_sentence(capsys, tmp_path):
     assert cli.main(["vlm", "train", "--dataset", "textvq", "--dry-run"]) == 2
     assert "Unknown dataset 'textvq'" in capsys.readouterr().out
     assert cli.main(["vlm", "train", "--keep-percent", "2", "--cycles", "0", "--dry-run"]) == 2
     text = capsys.readouterr().out
     assert "keep_percent" in text and "num_cycles" in text and "Traceback" not in text
+    assert cli.main(["vlm", "train", "--adapter", "qwen", "--dry-run"]) == 2
+    assert "adapter 'qwen' is unknown" in capsys.readouterr().out
+    assert cli.main(["vlm", "make-tiny-model", "--family", "qwen", "--output", str(tmp_path)]) == 2
+    assert "No tiny-model builder for family 'qwen'" in " ".join(capsys.readouterr().out.split())
 
 
 def test_missing_model_offline_is_one_sentence(capsys, tmp_path):

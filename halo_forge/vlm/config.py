@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from ..errors import HaloForgeError
+from .models.adapters import ADAPTERS
 
 
 def _f(default: Any, help: str, flag: str | None = None) -> Any:
@@ -143,6 +144,8 @@ class VLMRAFTConfig:
             p.append(f"finetune_epochs must be positive, got {self.finetune_epochs}")
         if self.dtype not in ("auto", "bf16", "fp16", "fp32"):
             p.append(f"dtype must be auto, bf16, fp16 or fp32, got {self.dtype!r}")
+        if self.adapter is not None and self.adapter not in ADAPTERS:
+            p.append(f"adapter {self.adapter!r} is unknown; choose one of {', '.join(ADAPTERS)}")
         if self.min_pixels and self.max_pixels and self.min_pixels > self.max_pixels:
             p.append(f"min_pixels ({self.min_pixels}) exceeds max_pixels ({self.max_pixels})")
         if self.ocr_backend not in ("rapidocr", "tesseract", "easyocr", "none"):

@@ -29,7 +29,7 @@ def encode_prompts(loaded: LoadedModel, samples: Sequence[VLMSample]) -> dict:
         for s in samples
     ]
     inputs = processor(
-        images=[s.load_image() for s in samples], text=texts, padding=True, return_tensors="pt"
+        images=[[s.load_image()] for s in samples], text=texts, padding=True, return_tensors="pt"  # images per prompt
     )
     return inputs.to(loaded.device)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ...errors import HaloForgeError
+
 # The language model's projections; the vision tower stays frozen unless asked otherwise.
 LM_PROJECTIONS = r".*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)"
 ALL_PROJECTIONS = r".*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj|qkv|proj|fc1|fc2)"
@@ -73,6 +75,6 @@ def adapter_for(model_type: str, override: str | None = None) -> ModelAdapter:
     """The adapter for a `config.model_type`; `override` names one explicitly (`--adapter`)."""
     if override is not None:
         if override not in ADAPTERS:
-            raise ValueError(f"Unknown adapter {override!r}; choose one of {', '.join(sorted(ADAPTERS))}.")
+            raise HaloForgeError(f"Unknown adapter {override!r}; choose one of {', '.join(sorted(ADAPTERS))}.")
         return ADAPTERS[override]
     return ADAPTERS.get(model_type, ADAPTERS["generic"])

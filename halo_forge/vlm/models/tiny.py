@@ -15,6 +15,9 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import (
     AutoModelForImageTextToText,
     CLIPImageProcessor,
+    Gemma3Config,
+    Gemma3ImageProcessor,
+    Gemma3Processor,
     CLIPVisionConfig,
     LlamaConfig,
     LlavaConfig,
@@ -29,8 +32,10 @@ from transformers import (
     Qwen2VLImageProcessor,
     Qwen2VLProcessor,
     Qwen2VLVideoProcessor,
+    SiglipVisionConfig,
 )
 
+from ...errors import HaloForgeError
 from ..data import synthetic
 
 # Qwen2-VL's chat format, reduced to what a single-image turn needs.
@@ -63,6 +68,16 @@ LLAVA_CHAT_TEMPLATE = (
     "{% endfor %}{% if add_generation_prompt %}ASSISTANT:{% endif %}"
 )
 LLAVA_SPECIAL_TOKENS = ["<pad>", "<s>", "</s>", "<image>"]
+# Gemma 3's turn format; it has no adapter of its own, so it stands for "any other model" in tests.
+GEMMA3_CHAT_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages %}"
+    "<start_of_turn>{{ 'model' if message['role'] == 'assistant' else message['role'] }}\n"
+    "{% if message['content'] is string %}{{ message['content'] }}{% else %}{% for part in message['content'] %}"
+    "{% if part['type'] == 'image' %}<start_of_image>{% elif part['type'] == 'text' %}{{ part['text'] }}{% endif %}"
+    "{% endfor %}{% endif %}<end_of_turn>\n{% endfor %}{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
+)
+GEMMA3_SPECIAL_TOKENS = ["<pad>", "<bos>", "<start_of_turn>", "<end_of_turn>", "<start_of_image>", "<end_of_image>",
+                         "<image_soft_token>"]
 # 0.05 rather than the usual 0.02: at 0.02 a model this small sits at the answer prior for ~1000 steps.
 INIT = 0.05
 
@@ -212,6 +227,30 @@ def build_llava_next(output: Path, seed: int = 0) -> Path:
     return _save(config, processor, tokenizer, output, seed)
 
 
+def build_gemma3(output: Path, seed: int = 0) -> Path:
+    """A Gemma 3: SigLIP tower pooled to 4 image tokens, bracketed by begin/end-of-image tokens."""
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=train_tokenizer(GEMMA3_SPECIAL_TOKENS).backend_tokenizer,
+        bos_token="<bos>", eos_token="<end_of_turn>", pad_token="<pad>", chat_template=GEMMA3_CHAT_TEMPLATE,
+        # the processor reads these names from the tokenizer
+        extra_special_tokens={"boi_token": "<start_of_image>", "eoi_token": "<end_of_image>",
+                              "image_token": "<image_soft_token>"},
+    )
+    processor = Gemma3Processor(image_processor=Gemma3ImageProcessor(size={"height": 28, "width": 28}),
+                                tokenizer=tokenizer, image_seq_length=4, chat_template=GEMMA3_CHAT_TEMPLATE)
+    config = Gemma3Config(
+        text_config={"vocab_size": len(tokenizer), "hidden_size": 128, "intermediate_size": 256,
+                     "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 32,
+                     "max_position_embeddings": 512, "sliding_window": 64, "initializer_range": INIT,
+                     **_token_ids(tokenizer)},
+        vision_config=SiglipVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                         num_attention_heads=2, image_size=28, patch_size=14),
+        mm_tokens_per_image=4, boi_token_index=tokenizer.boi_token_id, eoi_token_index=tokenizer.eoi_token_id,
+        image_token_index=tokenizer.image_token_id, initializer_range=INIT, **_token_ids(tokenizer),
+    )
+    return _save(config, processor, tokenizer, output, seed)
+
+
 def _save(config, processor, tokenizer, output: Path, seed: int) -> Path:
     torch.manual_seed(seed)
     model = AutoModelForImageTextToText.from_config(config)
@@ -227,11 +266,12 @@ BUILDERS = {
     "qwen2_5_vl": build_qwen2_5_vl,
     "llava": build_llava,
     "llava_next": build_llava_next,
+    "gemma3": build_gemma3,  # through the generic adapter
 }
 
 
 def build_tiny_model(family: str, output: str | Path, seed: int = 0) -> Path:
     """Build and save a tiny model of `family` at `output`."""
     if family not in BUILDERS:
-        raise ValueError(f"No tiny-model builder for family {family!r}; choose one of {', '.join(BUILDERS)}.")
+        raise HaloForgeError(f"No tiny-model builder for family {family!r}; choose one of {', '.join(BUILDERS)}.")
     return BUILDERS[family](Path(output), seed=seed)

@@ -132,3 +132,20 @@ def test_qlora_without_a_gpu_is_one_clear_sentence(family_model):
         pytest.skip("this check is for machines without a GPU")
     with pytest.raises(HaloForgeError, match="4-bit QLoRA needs a CUDA GPU"):
         load_model(str(family_model[1]), load_in_4bit=True)
+
+
+def test_a_budget_below_every_grid_keeps_the_nearest():
+    from types import SimpleNamespace
+
+    from halo_forge.vlm.models.adapters import pinpoint_pixel_budget
+
+    def kept(min_pixels, max_pixels):
+        processor = SimpleNamespace(image_grid_pinpoints=[[336, 672], [672, 672], [336, 1008]])
+        config = SimpleNamespace()
+        pinpoint_pixel_budget(config, processor, min_pixels, max_pixels)
+        assert config.image_grid_pinpoints == processor.image_grid_pinpoints
+        return processor.image_grid_pinpoints
+
+    assert kept(None, 1000) == [[336, 672]]
+    assert kept(10**7, None) == [[672, 672]]
+    assert kept(300_000, 400_000) == [[336, 1008]]

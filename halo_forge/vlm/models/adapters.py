@@ -32,9 +32,11 @@ def pinpoint_pixel_budget(model_config, image_processor, min_pixels: int | None,
     processor or the image features and image tokens disagree.
     """
     pinpoints = [list(p) for p in image_processor.image_grid_pinpoints]
-    kept = [p for p in pinpoints if (min_pixels or 0) <= p[0] * p[1] <= (max_pixels or p[0] * p[1])]
-    if not kept:  # a budget below every grid: the smallest (or, for min_pixels, the largest) grid is closest
-        kept = [min(pinpoints, key=lambda p: p[0] * p[1]) if max_pixels else max(pinpoints, key=lambda p: p[0] * p[1])]
+    low, high = min_pixels or 0, max_pixels or float("inf")
+    kept = [p for p in pinpoints if low <= p[0] * p[1] <= high]
+    if not kept:  # no grid within the budget: the one nearest to it
+        by_area = sorted(pinpoints, key=lambda p: p[0] * p[1])
+        kept = [by_area[0] if max_pixels is not None else by_area[-1]]
     image_processor.image_grid_pinpoints = kept
     model_config.image_grid_pinpoints = kept
 

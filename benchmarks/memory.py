@@ -87,6 +87,7 @@ def phase(args) -> dict:
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
     config = SIZES[(args.family, args.size)]()
+    baseline = peak_gb(device)  # the interpreter and libraries (CPU RSS), before any model exists
     start = time.perf_counter()
     with torch.device(device):
         model = AutoModelForImageTextToText.from_config(config, dtype=torch.bfloat16)
@@ -112,7 +113,7 @@ def phase(args) -> dict:
             prompt = {k: v[:, : ids.shape[1] - 64] if k == "mm_token_type_ids" else v for k, v in pixels.items()}
             model.generate(input_ids=ids[:, : ids.shape[1] - 64], max_new_tokens=16, min_new_tokens=16,
                            do_sample=False, **prompt)
-    return {"phase": args.phase, "peak_gb": peak_gb(device), "device": device, "seconds": time.perf_counter() - start,
+    return {"phase": args.phase, "peak_gb": peak_gb(device), "baseline_gb": baseline, "device": device, "seconds": time.perf_counter() - start,
             "build_seconds": build_seconds, "image_tokens": image_tokens, "text_tokens": ids.shape[1] - image_tokens,
             "parameters": sum(p.numel() for p in model.parameters())}
 
@@ -142,14 +143,15 @@ def main() -> None:
     r = next(iter(results.values()))
     print(f"{args.family} {args.size}: {r['parameters'] / 1e9:.2f}B parameters, bf16, {r['image_tokens']} image tokens "
           f"({args.image_size}x{args.image_size}), on {r['device']}")
+    print(f"baseline_gb: {r['baseline_gb']:.2f} (before the model is built; part of every peak below)")
     if "generate" in results:
         print(f"generate_peak_gb: {results['generate']['peak_gb']:.2f} ({results['generate']['seconds']:.1f} s)")
     if "train" in results:
         r = results["train"]
         estimated = estimate(SIZES[(args.family, args.size)](), r["parameters"], lora_r=16,
                              text_tokens=r["text_tokens"], image_tokens=r["image_tokens"]).total_gb
-        print(f"estimate_gb: {estimated:.2f} (vlm train --dry-run's formula for this step; "
-              f"measured/estimate {r['peak_gb'] / estimated:.2f})")
+        print(f"estimate_gb: {estimated:.2f} (vlm train --dry-run's formula for this step; measured/estimate "
+              f"{r['peak_gb'] / estimated:.2f}, {(r['peak_gb'] - r['baseline_gb']) / estimated:.2f} without the baseline)")
         print(f"train_peak_gb: {r['peak_gb']:.2f} ({r['seconds']:.1f} s for one LoRA step)")
 
 

@@ -149,3 +149,15 @@ def test_a_budget_below_every_grid_keeps_the_nearest():
     assert kept(None, 1000) == [[336, 672]]
     assert kept(10**7, None) == [[672, 672]]
     assert kept(300_000, 400_000) == [[336, 1008]]
+
+
+def test_a_budgeted_llava_next_checkpoint_reloads_without_the_budget(tmp_path):
+    """A cycle folder holds the budgeted processor over the base model's full grid list."""
+    path = build_tiny_model("llava_next", tmp_path / "model")
+    budgeted = load_model(str(path), max_pixels=28 * 28)
+    budgeted.processor.save_pretrained(tmp_path / "model")  # as a cycle_N folder keeps it
+    sample = synthetic.generate("train", 1)[0]
+    sample.image = sample.load_image().resize((112, 112))
+    reloaded = load_model(str(path))  # benchmarked later on a dataset with no budget
+    assert reloaded.model.config.image_grid_pinpoints == [[28, 28]]
+    assert _image_tokens(reloaded, sample) == _image_tokens(budgeted, sample)

@@ -28,8 +28,9 @@ def qwen_pixel_budget(model_config, image_processor, min_pixels: int | None, max
 def pinpoint_pixel_budget(model_config, image_processor, min_pixels: int | None, max_pixels: int | None) -> None:
     """LLaVA-NeXT tiles an image on the best of its grid pinpoints; keep only those within the budget.
 
-    The model reads the same pinpoints to unpad the tiles, so its config must change with the
-    processor or the image features and image tokens disagree.
+    The model reads the same pinpoints to unpad the tiles, so its config must follow the processor
+    or the image features and image tokens disagree; with no budget it still follows, because a
+    `cycle_N` folder carries the budgeted processor but its base model's original config.
     """
     pinpoints = [list(p) for p in image_processor.image_grid_pinpoints]
     low, high = min_pixels or 0, max_pixels or float("inf")
@@ -60,7 +61,7 @@ class ModelAdapter:
 
         LLaVA-1.5 always makes 576 tokens from a 336-pixel square, so it has no budget to set.
         """
-        if self.pixel_budget is not None and (min_pixels is not None or max_pixels is not None):
+        if self.pixel_budget is not None:
             self.pixel_budget(model_config, processor.image_processor, min_pixels, max_pixels)
 
 

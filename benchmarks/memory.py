@@ -83,6 +83,7 @@ def phase(args) -> dict:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForImageTextToText
 
+    from halo_forge.vlm.finetune import strip_input_gradient_hooks
     from halo_forge.vlm.models.adapters import LM_PROJECTIONS
 
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -104,6 +105,7 @@ def phase(args) -> dict:
         # backward stops at the language model and never enters the frozen vision tower.
         model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         model = get_peft_model(model, LoraConfig(r=16, lora_alpha=32, target_modules=LM_PROJECTIONS))
+        strip_input_gradient_hooks(model)
         optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
         loss = model(input_ids=ids, labels=labels, **pixels).loss
         loss.backward()

@@ -45,22 +45,27 @@ class _RichProgress(TrainerCallback):
         self.progress.stop()
 
 
-class _NoInputGradients(TrainerCallback):
-    """Removes the hooks that make every input embedding's output require gradients.
+def strip_input_gradient_hooks(model: torch.nn.Module) -> None:
+    """Remove the hooks that make every input embedding's output require gradients.
 
-    With gradient checkpointing, TRL and the Trainer hook each sub-model's embedding, the frozen
+    `gradient_checkpointing_enable` (and TRL, and PEFT) hook each sub-model's embedding, the frozen
     vision tower's patch embedding included, so backward would run through the whole vision tower
     for nothing. Non-reentrant checkpointing (used here) needs no such hook: trainable weights
     inside a checkpointed layer get their gradients without it. `disable_input_require_grads`
     cannot do this: a second `enable` call overwrites the list of the first one's hooks, which
     then stay registered, so the hooks are found by name.
     """
+    for module in model.modules():
+        hooks = module._forward_hooks
+        for key in [k for k, hook in hooks.items() if getattr(hook, "__name__", "") == "make_inputs_require_grads"]:
+            del hooks[key]
+
+
+class _NoInputGradients(TrainerCallback):
+    """Strips the input-gradient hooks before every step (the Trainer adds them as it starts)."""
 
     def on_step_begin(self, args, state, control, model=None, **kwargs):
-        for module in model.modules():
-            hooks = module._forward_hooks
-            for key in [k for k, hook in hooks.items() if getattr(hook, "__name__", "") == "make_inputs_require_grads"]:
-                del hooks[key]
+        strip_input_gradient_hooks(model)
 
 
 def training_rows(loaded: LoadedModel, pairs: Sequence[tuple[VLMSample, str]]) -> Dataset:

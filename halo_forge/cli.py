@@ -95,9 +95,10 @@ def print_memory_estimate(config: VLMRAFTConfig, spec) -> None:
         return
     pixels = config.max_pixels or spec.max_pixels or 448 * 448
     tokens = image_tokens(model, pixels)
-    basis = f"{tokens} image tokens for images up to {pixels:,} pixels"
     if tokens is None:
         tokens, basis = 256, "256 image tokens assumed (this model's image layout is unknown)"
+    else:
+        basis = f"{tokens} image tokens for images up to {pixels:,} pixels"
     dtype_bytes = 4 if config.dtype == "fp32" else 2
     e = estimate(model, count_parameters(model), lora_r=None if config.full_finetune else config.lora_r,
                  dtype_bytes=dtype_bytes, image_tokens=tokens, gradient_checkpointing=config.gradient_checkpointing,

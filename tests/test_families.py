@@ -22,6 +22,10 @@ EOS = {"qwen2_vl": "<|im_end|>", "qwen2_5_vl": "<|im_end|>", "llava": "</s>", "l
        "gemma3": "<end_of_turn>"}
 
 
+def _image_token_id(config) -> int:
+    return getattr(config, "image_token_id", None) or config.image_token_index
+
+
 @pytest.fixture(scope="module", params=FAMILIES)
 def family_model(request, tmp_path_factory):
     return request.param, build_tiny_model(request.param, tmp_path_factory.mktemp(request.param) / "model")
@@ -50,9 +54,7 @@ def test_only_completion_tokens_carry_labels(family_model):
         assert EOS[family] in tokenizer.decode(input_ids[labelled])
         positions = labelled.nonzero().flatten()
         assert (positions == torch.arange(positions[0], positions[-1] + 1)).all()
-    image_token = loaded.model.config.image_token_id if hasattr(loaded.model.config, "image_token_id") else \
-        loaded.model.config.image_token_index
-    assert (batch["labels"][batch["input_ids"] == image_token] == -100).all()
+    assert (batch["labels"][batch["input_ids"] == _image_token_id(loaded.model.config)] == -100).all()
     assert (batch["labels"][batch["attention_mask"] == 0] == -100).all()
 
 
@@ -87,8 +89,7 @@ def test_whole_product_runs_for_the_family(family_model, tmp_path):
 
 def _image_tokens(loaded, sample) -> int:
     inputs = rollout.encode_prompts(loaded, [sample])
-    config = loaded.model.config
-    image_token = getattr(config, "image_token_id", None) or config.image_token_index
+    image_token = _image_token_id(loaded.model.config)
     with torch.inference_mode():
         loaded.model(**inputs)  # the model must accept what the processor made of the image
     return int((inputs["input_ids"] == image_token).sum())

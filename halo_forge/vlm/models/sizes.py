@@ -9,15 +9,20 @@ from __future__ import annotations
 from transformers import CLIPVisionConfig, LlavaConfig, LlavaNextConfig, Qwen2_5_VLConfig, Qwen2VLConfig
 
 
+def _qwen_text(hidden, intermediate, layers, heads, kv_heads, vocab) -> dict:
+    """The language model both Qwen2-VL and Qwen2.5-VL put behind their vision towers."""
+    return {
+        "vocab_size": vocab, "hidden_size": hidden, "intermediate_size": intermediate,
+        "num_hidden_layers": layers, "num_attention_heads": heads, "num_key_value_heads": kv_heads,
+        "max_position_embeddings": 32768, "rms_norm_eps": 1e-6,
+        "rope_parameters": {"rope_type": "default", "rope_theta": 1_000_000.0, "mrope_section": [16, 24, 24]},
+        "bos_token_id": 151643, "eos_token_id": 151645,
+    }
+
+
 def _qwen2_vl(hidden, intermediate, layers, heads, kv_heads, vocab, tie) -> Qwen2VLConfig:
     return Qwen2VLConfig(
-        text_config={
-            "vocab_size": vocab, "hidden_size": hidden, "intermediate_size": intermediate,
-            "num_hidden_layers": layers, "num_attention_heads": heads, "num_key_value_heads": kv_heads,
-            "max_position_embeddings": 32768, "rms_norm_eps": 1e-6,
-            "rope_parameters": {"rope_type": "default", "rope_theta": 1_000_000.0, "mrope_section": [16, 24, 24]},
-            "bos_token_id": 151643, "eos_token_id": 151645,
-        },
+        text_config=_qwen_text(hidden, intermediate, layers, heads, kv_heads, vocab),
         vision_config={"depth": 32, "embed_dim": 1280, "hidden_size": hidden, "num_heads": 16, "mlp_ratio": 4,
                        "patch_size": 14, "spatial_merge_size": 2, "temporal_patch_size": 2, "in_channels": 3},
         tie_word_embeddings=tie,
@@ -40,9 +45,8 @@ def qwen2_vl_72b() -> Qwen2VLConfig:
 
 
 def _qwen2_5_vl(hidden, intermediate, layers, heads, kv_heads, vocab, tie) -> Qwen2_5_VLConfig:
-    text = _qwen2_vl(hidden, intermediate, layers, heads, kv_heads, vocab, tie).text_config.to_dict()
     return Qwen2_5_VLConfig(
-        text_config=text,
+        text_config=_qwen_text(hidden, intermediate, layers, heads, kv_heads, vocab),
         vision_config={"depth": 32, "hidden_size": 1280, "intermediate_size": 3420, "num_heads": 16,
                        "out_hidden_size": hidden, "patch_size": 14, "spatial_merge_size": 2, "temporal_patch_size": 2,
                        "window_size": 112, "fullatt_block_indexes": [7, 15, 23, 31], "in_channels": 3},

@@ -147,41 +147,33 @@ def _qwen_image_processor() -> Qwen2VLImageProcessor:
     return Qwen2VLImageProcessor(size={"shortest_edge": 3136, "longest_edge": 3136})
 
 
-def build_qwen2_vl(output: Path, seed: int = 0) -> Path:
-    """A Qwen2-VL of about 0.63M parameters; 4 image tokens for a 56x56 image."""
+def _build_qwen(config_class, processor_class, vision: dict, output: Path, seed: int) -> Path:
+    """Qwen2-VL and Qwen2.5-VL share tokenizer, chat format, image processor and language model."""
     tokenizer = _qwen_tokenizer()
-    processor = Qwen2VLProcessor(image_processor=_qwen_image_processor(), tokenizer=tokenizer,
-                                 video_processor=Qwen2VLVideoProcessor(), chat_template=QWEN_CHAT_TEMPLATE)
-    config = Qwen2VLConfig(
+    processor = processor_class(image_processor=_qwen_image_processor(), tokenizer=tokenizer,
+                                video_processor=Qwen2VLVideoProcessor(), chat_template=QWEN_CHAT_TEMPLATE)
+    config = config_class(
         text_config=_qwen_text_config(tokenizer),
-        vision_config={
-            "depth": 2, "embed_dim": 64, "hidden_size": 128, "num_heads": 2, "mlp_ratio": 2, "patch_size": 14,
-            "spatial_merge_size": 2, "temporal_patch_size": 2, "initializer_range": INIT,
-        },
+        vision_config={**vision, "patch_size": 14, "spatial_merge_size": 2, "temporal_patch_size": 2,
+                       "initializer_range": INIT},
         initializer_range=INIT,
         **_qwen_vision_ids(tokenizer),
         **_token_ids(tokenizer),
     )
     return _save(config, processor, tokenizer, output, seed)
+
+
+def build_qwen2_vl(output: Path, seed: int = 0) -> Path:
+    """A Qwen2-VL of about 0.63M parameters; 4 image tokens for a 56x56 image."""
+    vision = {"depth": 2, "embed_dim": 64, "hidden_size": 128, "num_heads": 2, "mlp_ratio": 2}
+    return _build_qwen(Qwen2VLConfig, Qwen2VLProcessor, vision, output, seed)
 
 
 def build_qwen2_5_vl(output: Path, seed: int = 0) -> Path:
-    """A Qwen2.5-VL: Qwen2-VL's tokenizer and chat format, a windowed-attention vision tower."""
-    tokenizer = _qwen_tokenizer()
-    processor = Qwen2_5_VLProcessor(image_processor=_qwen_image_processor(), tokenizer=tokenizer,
-                                    video_processor=Qwen2VLVideoProcessor(), chat_template=QWEN_CHAT_TEMPLATE)
-    config = Qwen2_5_VLConfig(
-        text_config=_qwen_text_config(tokenizer),
-        vision_config={
-            "depth": 2, "hidden_size": 64, "intermediate_size": 128, "num_heads": 2, "out_hidden_size": 128,
-            "fullatt_block_indexes": [1], "window_size": 112, "patch_size": 14, "spatial_merge_size": 2,
-            "temporal_patch_size": 2, "initializer_range": INIT,
-        },
-        initializer_range=INIT,
-        **_qwen_vision_ids(tokenizer),
-        **_token_ids(tokenizer),
-    )
-    return _save(config, processor, tokenizer, output, seed)
+    """A Qwen2.5-VL: a windowed-attention vision tower in front of the same language model."""
+    vision = {"depth": 2, "hidden_size": 64, "intermediate_size": 128, "num_heads": 2, "out_hidden_size": 128,
+              "fullatt_block_indexes": [1], "window_size": 112}
+    return _build_qwen(Qwen2_5_VLConfig, Qwen2_5_VLProcessor, vision, output, seed)
 
 
 def _llava_tokenizer() -> PreTrainedTokenizerFast:

@@ -32,9 +32,11 @@ def test_claims_use_word_boundaries_and_need_a_noun_after_a_number():
     assert ("count", "shape", "2") in claims("There are two shapes.")
 
 
-def test_negated_objects_are_not_claims():
-    assert claims("There is no dog here.") == set()
-    assert ("object", "cat", "present") in claims("There is no dog but a cat.")
+def test_negated_objects_are_claims_of_absence_not_presence():
+    assert claims("There is no dog here.") == {("absent", "dog", "")}
+    assert claims("There is no dog but a cat.") == {("absent", "dog", ""), ("object", "cat", "present")}
+    assert claims("There is no gray shape.") == {("absent", "shape", "gray")}
+    assert claims("The image does not contain a circle.") == {("absent", "circle", "")}
 
 
 def test_repeated_claims_count_once():
@@ -113,19 +115,22 @@ def test_output_maps_option_letters_to_option_text():
     assert checker.is_correct(checker.check("blue", ["B"], {"choices": ["red", "blue"]}))
 
 
-def test_output_uses_the_datasets_official_metric():
+def test_output_uses_the_datasets_official_metric_and_partial_credit_is_not_success():
     checker = OutputChecker("vqa_accuracy")
-    result = checker.check("The answer is stop", ["stop"] * 2 + ["go"] * 8)
-    assert result.score == pytest.approx(0.6) and checker.is_correct(result)
+    two = checker.check("The answer is stop", ["stop"] * 2 + ["go"] * 8)
+    assert two.score == pytest.approx(0.6) and not checker.is_correct(two)  # 2 of 10 annotators
+    three = checker.check("The answer is stop", ["stop"] * 3 + ["go"] * 7)
+    assert three.score == pytest.approx(0.9) and checker.is_correct(three)  # the 3-annotator agreement
 
 
 # -- the reward ------------------------------------------------------------------------------------
 
-def test_a_stage_that_abstains_drops_out():
+def test_a_stage_that_abstains_counts_as_neutral():
     v = VisionVerifier(ocr="none", detector="none")
     r = v.verify(None, "What colour?", "red", "red")
     assert r.details["perception"].score is None and r.details["reasoning"].score is None
-    assert r.reward == 1.0  # output alone spoke, and was right
+    # 0.5 + 0.5 * (0.3 * 0.5 + 0.4 * 0.5 + 0.3 * 1.0): the two silent stages sit halfway
+    assert r.reward == pytest.approx(0.825)
 
 
 def test_backend_failures_make_checks_not_applicable():
@@ -246,3 +251,52 @@ def test_annotated_scenes_never_run_the_tools():
     s = SAMPLES[0]
     v.verify_batch([s], [['It says "hi". I see 2 circles.']])
     assert Counting.calls == 0
+
+
+# -- reward shaping (issue 9's table) ----------------------------------------------------------------
+
+def one_red_circle():
+    scene = {"width": 56, "height": 56, "side": "left",
+             "objects": [{"kind": "circle", "color": "red", "box": [5, 5, 16, 16]}]}
+    return synthetic.render_scene(scene), {"scene": scene, "question_type": "color"}
+
+
+def test_true_verified_claims_score_at_least_the_bare_answer_and_refuted_ones_less(verifier):
+    image, ann = one_red_circle()
+    reward = lambda c: verifier.verify(image, "What color are the shapes?", c, ["red"], ann).reward  # noqa: E731
+    bare, verified = reward("red"), reward("I see 1 red circle. The answer is red.")
+    refuted = reward("I see 2 blue squares. The answer is red.")
+    wrong = reward("I see 1 red circle. The answer is blue.")
+    assert verified >= bare > refuted > wrong
+
+
+def test_negative_existence_claims_are_checked_as_absence(verifier):
+    image, ann = one_red_circle()
+    r = verifier.verify(image, "Is there a gray shape?", "There is no gray shape. The answer is no.", ["no"], ann)
+    assert r.details["perception"].score == 1.0
+    r = verifier.verify(image, "Is there a circle?", "There is no circle. The answer is no.", ["yes"], ann)
+    assert r.details["perception"].score == 0.0
+
+
+def test_enumerators_are_not_reasoning():
+    v = VisionVerifier(ocr="none", detector="none", output=OutputChecker("vqa_accuracy"))
+    answers, ann = ["stop"] * 2 + [f"go{i}" for i in range(8)], {"ocr_tokens": ["stop"]}
+    image = Image.new("RGB", (40, 20), "white")
+    bare = v.verify(image, "What does it say?", "stop", answers, ann)
+    steps = v.verify(image, "What does it say?", "Step 1. Step 2. The answer is stop.", answers, ann)
+    assert steps.details["reasoning"].score == 0.0
+    assert steps.reward <= bare.reward
+
+
+FILLER_WORDS = st.sampled_from("1 2 3 10 42 step Step answer Answer not a A B C D (B) option first 1. 2. .".split())
+DIGIT_FILLER = st.lists(FILLER_WORDS, min_size=1, max_size=30).map(" ".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(index=st.integers(0, len(SAMPLES) - 1), filler=DIGIT_FILLER, sentences=st.integers(1, 4))
+def test_filler_of_digits_steps_and_letters_never_beats_the_bare_answer(verifier, index, filler, sentences):
+    s = SAMPLES[index]
+    bare = verifier.verify(s.image, s.question, s.answers[0], s.answers, s.annotations)
+    padded = verifier.verify(s.image, s.question, f"{filler}. " * sentences + f"The answer is {s.answers[0]}.",
+                             s.answers, s.annotations)
+    assert padded.reward <= bare.reward + 1e-9

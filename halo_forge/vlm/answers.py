@@ -1,15 +1,18 @@
 """Getting the final answer out of a free-form completion, before any metric sees it.
 
-A short chain of small filters, as in lm-evaluation-harness: split off what follows the last
-"answer is" / "Answer:" marker if there is one, else the last non-empty line; then drop wrapping
-quotes, markdown emphasis and trailing punctuation. Multi-word answers stay whole, "3.5" stays 3.5.
+A short chain of small filters, as in lm-evaluation-harness: take what follows the last
+"answer is" / "Answer:" marker (the last stated answer wins) up to the end of its sentence, else
+the last non-empty line; then drop wrapping quotes, markdown emphasis and trailing punctuation.
+The marker needs whole words, so "The answer isn't clear" announces nothing, and "The answer is"
+with nothing after it gives an empty answer. Multi-word answers stay whole, "3.5" stays 3.5.
 """
 
 from __future__ import annotations
 
 import re
 
-_MARKER = re.compile(r"(?:final answer|the answer|answer)\s*(?:is\s*:?|:)\s*", re.IGNORECASE)
+_MARKER = re.compile(r"\b(?:final answer|the answer|answer)\s*(?:is(?![\w'’])\s*:?|:)\s*", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[.!?](?=\s)")
 _WRAPPING = " \t\n\"'`*_"
 
 
@@ -39,4 +42,7 @@ def extract_answer(completion: str) -> str:
     """The final answer a completion gives; empty when it gives none."""
     final = split_final(completion)[1]
     lines = [line for line in final.splitlines() if line.strip()]
-    return strip_wrapping(lines[0] if lines else "")
+    answer = lines[0] if lines else ""
+    if states_answer(completion):  # after a marker the answer ends with its sentence
+        answer = _SENTENCE_END.split(answer, maxsplit=1)[0]
+    return strip_wrapping(answer)

@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
-_NUMBER_WORDS = {
-    "none": "0", "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5",
-    "six": "6", "seven": "7", "eight": "8", "nine": "9", "ten": "10",
-}
-_ARTICLES = {"a", "an", "the"}
-# Any symbol but a decimal point between digits.
-_PUNCTUATION = re.compile(r"(?!(?<=\d)\.(?=\d))[^\w\s]|_")
+from .matching import ARTICLES, NUMBER_WORDS, best_match, normalize, option_letter
 
 
-def normalize(text: str) -> str:
-    """Lower case, punctuation dropped (a decimal point kept), number words as digits, no articles."""
-    text = _PUNCTUATION.sub(" ", text.lower())
-    words = [_NUMBER_WORDS.get(w, w) for w in text.split()]
-    return " ".join(w for w in words if w not in _ARTICLES)
 
-
-def exact_match(prediction: str, answers: list[str] | str) -> float:
-    """1.0 when the normalised prediction equals any normalised gold answer."""
+def exact_match(prediction: str, answers: list[str] | str, choices: list[str] | None = None) -> float:
+    """1.0 when the prediction says a gold answer by the rules of `matching` (the same rules the
+    training reward uses), else 0.0."""
     answers = [answers] if isinstance(answers, str) else answers
-    pred = normalize(prediction)
-    return float(bool(pred) and any(pred == normalize(a) for a in answers))
+    return best_match(prediction, answers, choices)[0]
 
 
 # --- VQA accuracy (TextVQA) --------------------------------------------------------------------
@@ -79,8 +69,8 @@ def _vqa_punctuation(text: str) -> str:
 
 
 def _vqa_digits_articles(text: str) -> str:
-    words = [_NUMBER_WORDS.get(w, w) for w in text.lower().split()]
-    words = [w for w in words if w not in _ARTICLES]
+    words = [NUMBER_WORDS.get(w, w) for w in text.lower().split()]
+    words = [w for w in words if w not in ARTICLES]
     return " ".join(_VQA_CONTRACTIONS.get(w, w) for w in words)
 
 
@@ -154,9 +144,25 @@ def relaxed_accuracy(prediction: str, answers: list[str] | str, tolerance: float
 
 
 # --- MathVista ----------------------------------------------------------------------------------
+def _mathvista_free_form(extraction, answer_type: str, precision):
+    """The free-form branch of `normalize_extracted_answer`; None when unparsable. Catches what
+    the official `except:` catches, so "inf", "nan" or "1e999" score 0 instead of raising."""
+    try:
+        if answer_type == "integer":
+            return str(int(float(extraction)))
+        if answer_type == "float":
+            return str(round(float(extraction), int(precision)))
+        if answer_type == "list":
+            return str(extraction)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return extraction
+
+
 def mathvista_normalize(extraction, question_type: str, answer_type: str, precision=None, choices=None,
                         ignore_empty_extractions: bool = False) -> str | None:
-    """`normalize_extracted_answer` of MathVista's `calculate_score.py`."""
+    """`normalize_extracted_answer` of MathVista's `calculate_score.py`, quirks kept: a multiple-choice
+    extraction that names no letter becomes the choice nearest to it by edit distance, whatever it is."""
     from rapidfuzz.distance import Levenshtein
 
     if question_type == "multi_choice":
@@ -173,63 +179,122 @@ def mathvista_normalize(extraction, question_type: str, answer_type: str, precis
             return None
         distances = [Levenshtein.distance(extraction, c) for c in choices]
         return choices[distances.index(min(distances))]
-    try:
-        if answer_type == "integer":
-            return str(int(float(extraction)))
-        if answer_type == "float":
-            return str(round(float(extraction), int(precision)))
-        if answer_type == "list":
-            return str(extraction)
-    except (TypeError, ValueError):
-        return None
-    return None
+    return _mathvista_free_form(extraction, answer_type, precision)
 
 
 def mathvista_score(extraction, answer, question_type: str, answer_type: str, precision=None, choices=None,
                     ignore_empty_extractions: bool = False) -> float:
-    """1.0 when the normalised extraction equals the answer as stripped strings (`safe_equal`)."""
+    """1.0 when the normalised extraction equals the answer (`safe_equal`: plain `==`, so a list
+    answer is compared unstripped, as officially)."""
     normalized = mathvista_normalize(extraction, question_type, answer_type, precision, choices,
                                      ignore_empty_extractions)
     if normalized is None:
         return 0.0
-    return float(str(normalized).strip() == str(answer).strip())
+    return float(str(normalized) == str(answer))
+
+
+def mathvista_choice(extraction: str, choices: list[str]) -> str | None:
+    """The choice an extraction names by letter, by its text, or by containing exactly one choice's
+    text as whole words; None when it names none (the training reward's reading, without the
+    official nearest-choice fallback that turns "zzzz" into an option)."""
+    extraction = extraction.strip()
+    if not extraction:
+        return None
+    letter = option_letter(extraction)
+    if letter and ord(letter) - ord("A") < len(choices):
+        return choices[ord(letter) - ord("A")]
+    said = normalize(extraction)
+    exact = [c for c in choices if normalize(str(c)) == said]
+    if exact:
+        return exact[0]
+    contained = [c for c in choices if normalize(str(c)) and re.search(rf"(?<!\S){re.escape(normalize(str(c)))}(?!\S)", said)]
+    return contained[0] if len(contained) == 1 else None
+
+
+def mathvista_strict(extraction, answer, question_type: str, answer_type: str, precision=None, choices=None) -> float:
+    """MathVista scored for training: as `mathvista_score`, but a multiple-choice extraction must
+    name a choice (`mathvista_choice`)."""
+    if question_type == "multi_choice":
+        chosen = mathvista_choice(str(extraction), list(choices or []))
+        return float(chosen is not None and str(chosen) == str(answer))
+    return mathvista_score(extraction, answer, question_type, answer_type, precision, choices)
 
 
 # --- Option letters (RealWorldQA) ---------------------------------------------------------------
-_OPTION = re.compile(r"^\(?([A-Ea-e])[\).:]?(?:\s|$)")
+def option_match(prediction: str, answers: list[str], choices: list[str] | None = None) -> float:
+    """Exact match in which a letter gold answer ("A") needs the prediction to name that option:
+    the letter alone or "(A)", "A.", "A)", "option A"; or, when the options are known, its text."""
+    return exact_match(prediction, answers, choices)
 
 
-def option_letter(prediction: str) -> str | None:
-    """The option letter a prediction names: "B", "(B)", "B.", "B) the red car"."""
-    match = _OPTION.match(prediction.strip())
-    return match.group(1).upper() if match else None
+# --- The metric table ---------------------------------------------------------------------------
+Scorer = Callable[[str, list[str], dict], float]
 
 
-def option_match(prediction: str, answers: list[str]) -> float:
-    """Exact match, where a single-letter gold answer is compared with the predicted option letter."""
-    for answer in answers:
-        if re.fullmatch(r"[A-Ea-e]", answer.strip()):
-            if option_letter(prediction) == answer.strip().upper():
-                return 1.0
-        elif exact_match(prediction, [answer]):
-            return 1.0
-    return 0.0
+def _vqa_success(prediction: str, answers: list[str], ann: dict) -> bool:
+    """At least three annotators gave the answer (VQA's min(1, humans/3) = 1), or the only gold answer."""
+    pred = vqa_normalize(prediction)
+    gold = [vqa_normalize(a) for a in answers]
+    agreeing = sum(g == pred for g in gold)
+    return bool(pred) and agreeing >= min(3, len(gold))
 
 
-# Each dataset names its official metric here; all take (extracted prediction, answers, annotations).
+def _anls_success(prediction: str, answers: list[str], ann: dict) -> bool:
+    """ANLS 1.0 after normalisation: a near miss ("March 1, 1991" for "March 1, 1990") earns ANLS
+    credit in the benchmark but is never trained on."""
+    pred = normalize(prediction)
+    return bool(pred) and any(pred == normalize(a) for a in answers)
+
+
+def _mathvista(strict: bool) -> Scorer:
+    score = mathvista_strict if strict else mathvista_score
+
+    def scorer(p: str, answers: list[str], ann: dict) -> float:
+        args = (p, answers[0], ann.get("question_type", "free_form"), ann.get("answer_type", "text"),
+                ann.get("precision"), ann.get("choices"))
+        return score(*args)
+
+    return scorer
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A dataset metric: `score` is the official number `vlm benchmark` reports and held-out
+    evaluation averages; `success` says the answer is fully right (what the keep-set may hold);
+    `reward_score` ranks answers for training where it must differ from the official score."""
+
+    score: Scorer
+    success: Callable[[str, list[str], dict], bool]
+    reward_score: Scorer | None = None
+
+
+def _full_credit(scorer: Scorer) -> Callable[[str, list[str], dict], bool]:
+    return lambda p, answers, ann: scorer(p, answers, ann) >= 1.0
+
+
+_exact: Scorer = lambda p, answers, ann: exact_match(p, answers, ann.get("choices"))
+_relaxed: Scorer = lambda p, answers, ann: relaxed_accuracy(p, answers)
 METRICS = {
-    "exact_match": lambda p, answers, ann: exact_match(p, answers),
-    "vqa_accuracy": lambda p, answers, ann: vqa_accuracy(p, answers),
-    "anls": lambda p, answers, ann: anls(p, answers),
-    "relaxed_accuracy": lambda p, answers, ann: relaxed_accuracy(p, answers),
-    "option_match": lambda p, answers, ann: option_match(p, answers),
-    "mathvista": lambda p, answers, ann: mathvista_score(
-        p, answers[0], ann.get("question_type", "free_form"), ann.get("answer_type", "text"),
-        ann.get("precision"), ann.get("choices"),
-    ),
+    "exact_match": Metric(_exact, _full_credit(_exact)),
+    "option_match": Metric(_exact, _full_credit(_exact)),
+    "vqa_accuracy": Metric(lambda p, answers, ann: vqa_accuracy(p, answers), _vqa_success),
+    "anls": Metric(lambda p, answers, ann: anls(p, answers), _anls_success),
+    "relaxed_accuracy": Metric(_relaxed, _full_credit(_relaxed)),
+    "mathvista": Metric(_mathvista(strict=False), _full_credit(_mathvista(strict=True)), _mathvista(strict=True)),
 }
 
 
 def score(metric: str, prediction: str, answers: list[str], annotations: dict | None = None) -> float:
-    """The named metric of an already extracted prediction."""
-    return METRICS[metric](prediction, answers, annotations or {})
+    """The named metric's official score of an already extracted prediction."""
+    return METRICS[metric].score(prediction, answers, annotations or {})
+
+
+def reward_score(metric: str, prediction: str, answers: list[str], annotations: dict | None = None) -> float:
+    """The score the training reward ranks by (the official one, except where noted in METRICS)."""
+    m = METRICS[metric]
+    return (m.reward_score or m.score)(prediction, answers, annotations or {})
+
+
+def is_success(metric: str, prediction: str, answers: list[str], annotations: dict | None = None) -> bool:
+    """Whether the metric scores the prediction as fully right."""
+    return METRICS[metric].success(prediction, answers, annotations or {})

@@ -3,7 +3,8 @@
 Only what the text plainly asserts becomes a claim: "3 red circles" claims a count and a colour;
 "category" is not a cat and "written in 2019 sales" is not a count of 2019 sales, because nouns
 must be whole words from the vocabulary and a count must be followed by one. Negated mentions
-("no dog", "not a cat") are not claims of presence.
+("no dog", "there is no gray shape", "does not contain a circle") are claims of absence, checked
+as such, never claims of presence.
 """
 
 from __future__ import annotations
@@ -11,12 +12,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..vocabulary import COLOR_ALIASES, SHAPES, SIDES
+from ..vocabulary import COLORS as VOCABULARY_COLORS
+
 NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
     "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a single": 1, "a pair of": 2,
 }
-COLORS = ("red", "green", "blue", "yellow", "orange", "purple", "black", "white", "gray", "grey", "brown", "pink")
-SHAPES = ("circle", "square", "triangle", "rectangle")
+COLORS = tuple(VOCABULARY_COLORS) + tuple(COLOR_ALIASES)
 GENERIC = ("shape", "object", "item", "thing")
 # COCO's classes: the detector vocabulary users' YOLO weights speak.
 COCO = (
@@ -30,7 +33,6 @@ COCO = (
     "cell phone", "microwave", "oven", "toaster", "sink", "refrigerator", "book", "clock", "vase", "scissors",
     "teddy bear", "hair drier", "toothbrush",
 )
-SIDES = ("left", "right", "top", "bottom")
 RELATIONS = {"left of": "left of", "right of": "right of", "above": "above", "below": "below",
              "under": "below", "beneath": "below", "next to": "next to", "beside": "next to"}
 
@@ -38,7 +40,8 @@ _NOUNS = sorted(set(SHAPES + GENERIC + tuple(c for c in COCO if c != "orange")),
 _NOUN = "(" + "|".join(re.escape(n) for n in _NOUNS) + r")(?:e?s)?"
 _COLOR = "(" + "|".join(COLORS) + ")"
 _NUMBER = r"(\d+|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + ")"
-_NEGATED = re.compile(r"\b(?:no|not|without|isn't|aren't|never)\s+(?:a\s+|an\s+|any\s+)?$")
+_NEGATION = r"(?:no|not|without|never|isn't|aren't|not\s+(?:contain|have|include|show)|n't\s+(?:contain|have|include|show))"
+_NEGATED = re.compile(rf"\b{_NEGATION}\s+(?:a\s+|an\s+|any\s+)?(?:{_COLOR}\s+)?$", re.IGNORECASE)
 
 COUNT = re.compile(rf"\b{_NUMBER}\s+(?:{_COLOR}\s+)?{_NOUN}\b", re.IGNORECASE)
 COLOR_NOUN = re.compile(rf"\b{_COLOR}\s+{_NOUN}\b", re.IGNORECASE)
@@ -50,15 +53,16 @@ RELATION = re.compile(
     rf"\s+(?:the\s+|a\s+|an\s+)?{_NOUN}\b",
     re.IGNORECASE,
 )
+ABSENT = re.compile(rf"\b{_NEGATION}\s+(?:a\s+|an\s+|any\s+)?(?:{_COLOR}\s+)?{_NOUN}\b", re.IGNORECASE)
 TEXT = re.compile(r"(?:\"([^\"]{1,60})\"|\b(?:says|reads|written|the word|the words|the text)\s*:?\s*'([^']{1,60})')",
                   re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Claim:
-    kind: str  # object | count | color | side | relation | text
+    kind: str  # object | count | color | side | relation | text | absent
     subject: str  # a singular noun ("circle", "shape", "dog") or "" for scene-wide claims
-    value: str  # "3", "red", "left", "left of:dog", "stop"
+    value: str  # "3", "red", "left", "left of:dog", "stop"; for absent, the colour or ""
     span: str  # the words that made the claim
 
 
@@ -66,6 +70,11 @@ def _noun(word: str) -> str:
     """Singular form of a vocabulary noun as matched ("circles" -> "circle", "boxes" -> "box")."""
     word = word.lower()
     return word if word in _NOUNS else next((n for n in _NOUNS if word.startswith(n)), word)
+
+
+def _color(word: str | None) -> str:
+    word = (word or "").lower()
+    return COLOR_ALIASES.get(word, word)
 
 
 def _number(word: str) -> int:
@@ -80,18 +89,24 @@ def extract_claims(text: str) -> list[Claim]:
     def add(kind, subject, value, span):
         claims.setdefault((kind, subject, value), Claim(kind, subject, value, span))
 
+    def negated(m) -> bool:
+        return _NEGATED.search(text[: m.start()]) is not None
+
+    for m in ABSENT.finditer(text):
+        add("absent", _noun(m.group(2)), _color(m.group(1)), m.group(0))
     for m in COUNT.finditer(text):
         noun = _noun(m.group(3))
         add("count", noun, str(_number(m.group(1))), m.group(0))
         if m.group(2):
-            add("color", noun, m.group(2).lower(), m.group(0))
+            add("color", noun, _color(m.group(2)), m.group(0))
     for m in COLOR_NOUN.finditer(text):
-        add("color", _noun(m.group(2)), m.group(1).lower(), m.group(0))
+        if not negated(m):
+            add("color", _noun(m.group(2)), _color(m.group(1)), m.group(0))
     for m in NOUN_IS_COLOR.finditer(text):
-        add("color", _noun(m.group(1)), m.group(2).lower(), m.group(0))
+        add("color", _noun(m.group(1)), _color(m.group(2)), m.group(0))
     for m in OBJECT.finditer(text):
         noun = _noun(m.group(1))
-        if noun not in GENERIC and not _NEGATED.search(text[: m.start()]):
+        if noun not in GENERIC and not negated(m):
             add("object", noun, "present", m.group(0))
     for m in SIDE.finditer(text):
         add("side", "", m.group(1).lower(), m.group(0))

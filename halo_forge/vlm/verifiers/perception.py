@@ -49,21 +49,31 @@ class PerceptionChecker:
         objects = evidence.objects
         if objects is None:
             return None, "no object evidence"
-        vocabulary = SHAPES if all(o["kind"] in SHAPES for o in objects) else None
-        if claim.subject and claim.subject not in GENERIC and vocabulary and claim.subject not in vocabulary:
+        shape_scene = all(o["kind"] in SHAPES or o["kind"] is None for o in objects)
+        if claim.subject and claim.subject not in GENERIC and shape_scene and claim.subject not in SHAPES:
             return None, f"{claim.subject!r} is outside what the detector knows"
-        matching = [o for o in objects if claim.subject in GENERIC or not claim.subject or o["kind"] == claim.subject]
+        generic = claim.subject in GENERIC or not claim.subject
+        matching = [o for o in objects if generic or o["kind"] == claim.subject]
+        unnamed = [] if generic else [o for o in objects if o["kind"] is None]  # might be the subject
         if claim.kind == "object":
-            return float(bool(matching)), f"{len(matching)} {claim.subject}(s) seen"
+            if matching:
+                return 1.0, f"{len(matching)} {claim.subject}(s) seen"
+            return (None, "a shape the detector cannot name") if unnamed else (0.0, f"no {claim.subject} seen")
         if claim.kind == "count":
+            if unnamed:
+                return None, f"{len(matching)} seen, and {len(unnamed)} shape(s) the detector cannot name"
             return float(len(matching) == int(claim.value)), f"{len(matching)} seen"
+        if claim.kind == "absent":
+            return self._absent(claim, matching, unnamed)
         if claim.kind == "color":
             colors = {o.get("color") for o in matching}
+            if claim.value in colors:
+                return 1.0, f"colours seen: {', '.join(sorted(c for c in colors if c))}"
+            if None in colors or unnamed:
+                return None, "the detector names no colour for some of them"
             if not matching:
                 return 0.0, f"no {claim.subject} seen"
-            if None in colors:
-                return None, "the detector gives no colours"
-            return float(claim.value in colors), f"colours seen: {', '.join(sorted(colors))}"
+            return 0.0, f"colours seen: {', '.join(sorted(colors))}"
         if claim.kind == "side":
             if not objects:
                 return 0.0, "no objects seen"
@@ -80,3 +90,15 @@ class PerceptionChecker:
                 return 0.0, f"no {claim.subject} and {other} pair seen"
             return float(any(_relation_holds(relation, a["box"], b["box"]) for a, b in pairs)), f"{len(pairs)} pair(s)"
         return None, f"unknown claim kind {claim.kind!r}"
+
+    @staticmethod
+    def _absent(claim: Claim, matching: list[dict], unnamed: list[dict]) -> tuple[float | None, str]:
+        """"There is no (gray) circle": true when no object seen is one."""
+        what = " ".join(w for w in (claim.value, claim.subject or "object") if w)
+        present = [o for o in matching if not claim.value or o.get("color") == claim.value]
+        if present:
+            return 0.0, f"{len(present)} {what}(s) seen"
+        doubtful = unnamed + ([o for o in matching if o.get("color") is None] if claim.value else [])
+        if doubtful:
+            return None, f"{len(doubtful)} object(s) the detector cannot fully name"
+        return 1.0, f"no {what} seen"

@@ -1,8 +1,9 @@
 """The reasoning stage: steps that lead to the answer, no contradictions, grounded in the image.
 
-Only content counts as a step: a sentence that makes a new visual claim or states a new number.
-Phrases such as "looking at the image" make no claim and earn nothing, and saying the same thing
-again is not another step.
+Only content counts as a step: a sentence that makes a new visual claim, or states a new number
+about something (beside at least two words that are not filler). Phrases such as "looking at the
+image", enumerators ("Step 2", "1.", "first"), bare numbers, announcing an answer and saying the
+same thing again are not steps, so no arrangement of them outscores the bare answer.
 """
 
 from __future__ import annotations
@@ -15,6 +16,18 @@ from .result import StageResult
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _NUMBER = re.compile(r"\b\d+(?:\.\d+)?\b")
+_ENUMERATOR = re.compile(
+    r"^\s*(?:step\s*\d+\b|\d+[.):]|\(?[a-z]\)|(?:first(?:ly)?|second(?:ly)?|third(?:ly)?|next|then|finally|lastly)\b)"
+    r"[.:,)]?\s*",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[a-z]{3,}", re.IGNORECASE)
+# Words that carry no content of their own: a number beside only these is a bare number.
+FILLER = frozenset(
+    "the and are was were this that there here its step steps answer final not yes option choice so thus then "
+    "therefore hence looking look image picture see can shows show based carefully clearly first firstly second "
+    "secondly third thirdly next finally lastly".split()
+)
 
 
 def reasoning_text(completion: str) -> str:
@@ -52,8 +65,11 @@ class ReasoningChecker:
         seen: set = set()
         steps = []
         for sentence in (s for s in _SENTENCE.split(reasoning) if s.strip() and not states_answer(s)):
+            sentence = _ENUMERATOR.sub("", sentence)
             content = {(c.kind, c.subject, c.value) for c in extract_claims(sentence)}
-            content |= {("number", n) for n in _NUMBER.findall(sentence)}
+            words = [w for w in _WORD.findall(sentence) if w.lower() not in FILLER]
+            if len(words) >= 2:
+                content |= {("number", n) for n in _NUMBER.findall(sentence)}
             if content - seen:
                 steps.append(sentence)
             seen |= content

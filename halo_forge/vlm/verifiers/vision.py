@@ -2,8 +2,10 @@
 
 The output stage decides whether an answer is right. A right answer's reward lies in [0.5, 1] and
 a wrong one's in [0, 0.5), so perception and reasoning grade how well an answer was reached but can
-never lift a wrong answer above a right one. Stages that abstain (None) drop out and the weights
-renormalise over those that spoke: never a free 1.0, never an unfair 0.
+never lift a wrong answer above a right one. A stage that abstains (None: nothing to check) counts
+as NEUTRAL, halfway: so a right answer whose claims the image confirms scores at least as high as
+the bare right answer, which scores higher than a right answer whose claims the image refutes,
+and saying nothing checkable is neither a free 1.0 nor an unfair 0.
 """
 
 from __future__ import annotations
@@ -23,13 +25,16 @@ from .reasoning import ReasoningChecker
 from .result import StageResult, VerifyResult
 
 CORRECT_FLOOR = 0.5  # a wrong answer's reward stays strictly below this, a right one's at or above it
+NEUTRAL = 0.5  # the score of a stage that abstains
 
 
 def combine(stages: dict[str, StageResult], weights: dict[str, float], success: bool) -> float:
-    """The tiered reward: the weighted mean of the stages that spoke, mapped into the answer's tier."""
-    spoken = {name: s.score for name, s in stages.items() if s.score is not None and weights.get(name, 0) > 0}
-    total = sum(weights[name] for name in spoken)
-    quality = sum(weights[name] * score for name, score in spoken.items()) / total if total else 0.0
+    """The tiered reward: the weighted mean of the stage scores (NEUTRAL for an abstaining stage),
+    mapped into the answer's tier."""
+    used = {name: w for name, w in weights.items() if w > 0 and name in stages}
+    total = sum(used.values())
+    scores = {name: NEUTRAL if stages[name].score is None else stages[name].score for name in used}
+    quality = sum(w * scores[name] for name, w in used.items()) / total if total else 0.0
     if success:
         return CORRECT_FLOOR + (1 - CORRECT_FLOOR) * quality
     return CORRECT_FLOOR * quality * 0.99

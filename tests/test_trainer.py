@@ -71,3 +71,11 @@ def test_full_finetune_and_merge_write_loadable_models(tiny_model_dir, tmp_path)
     VLMRAFTTrainer(small_config(tiny_model_dir, tmp_path / "lora", num_cycles=1, merge=True)).train()
     merged = AutoModelForImageTextToText.from_pretrained(tmp_path / "lora" / "cycle_1" / "merged")
     assert not any("lora" in name for name, _ in merged.named_parameters())
+
+
+def test_prompts_are_reshuffled_each_cycle_when_no_draw_size_is_set(tmp_path):
+    trainer = VLMRAFTTrainer(VLMRAFTConfig(output_dir=str(tmp_path)))
+    prompts = list(range(50))
+    one, two = trainer._prompts_for(1, prompts), trainer._prompts_for(2, prompts)
+    assert sorted(one) == prompts and sorted(two) == prompts
+    assert one != prompts and one != two

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass
 
 from .data.sample import VLMSample
@@ -25,23 +26,26 @@ def select_keep_set(
     reward_threshold: float,
     keep_percent: float,
     max_per_prompt: int,
+    rng: random.Random,
 ) -> list[ScoredCompletion]:
     """Completions at or above the threshold, at most `max_per_prompt` distinct ones per prompt,
     then the top `keep_percent` of those by reward.
 
     The per-prompt cap stops easy prompts (where every sample is right) from crowding out hard
-    ones; a trial that kept every correct sample stalled on the hard questions. Equal rewards keep
-    the prompts' order: preferring the prompts the model found hardest was tried and skewed the
-    keep-set towards one question type, which cost 12 points of held-out accuracy in one cycle.
+    ones; a trial that kept every correct sample stalled on the hard questions. Among equal
+    rewards a prompt's best completion comes before any prompt's second, and the rest of the tie
+    is broken by `rng` (seed it per cycle): dataset order must not decide, or the first half of a
+    dataset whose answers all score 1.0 is kept every cycle and the second half never.
     """
-    candidates: list[ScoredCompletion] = []
+    candidates: list[tuple[float, int, float, ScoredCompletion]] = []
     for group in groups:
         seen: set[str] = set()
-        passing = sorted((c for c in group if c.reward >= reward_threshold), key=lambda c: -c.reward)
-        for c in passing:
+        passing = [c for c in group if c.reward >= reward_threshold]
+        rng.shuffle(passing)
+        for c in sorted(passing, key=lambda c: -c.reward):
             if c.completion in seen or len(seen) >= max_per_prompt:
                 continue
+            candidates.append((-c.reward, len(seen), rng.random(), c))
             seen.add(c.completion)
-            candidates.append(c)
-    candidates.sort(key=lambda c: -c.reward)  # stable: ties stay in prompt order
-    return candidates[: math.ceil(len(candidates) * keep_percent)]
+    candidates.sort(key=lambda entry: entry[:3])
+    return [entry[3] for entry in candidates[: math.ceil(len(candidates) * keep_percent)]]

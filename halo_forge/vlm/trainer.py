@@ -113,7 +113,8 @@ class VLMRAFTTrainer:
         ]
         timings["verify_seconds"] = time.perf_counter() - start
 
-        keep = select_keep_set(groups, cfg.reward_threshold, cfg.keep_percent, cfg.max_kept_per_prompt)
+        keep = select_keep_set(groups, cfg.reward_threshold, cfg.keep_percent, cfg.max_kept_per_prompt,
+                               rng=random.Random(cfg.seed * 1000 + cycle))
         learning_rate = cfg.learning_rate_for(cycle)
         start = time.perf_counter()
         stats = finetune(
@@ -196,11 +197,10 @@ class VLMRAFTTrainer:
         return loaded
 
     def _prompts_for(self, cycle: int, train_set: list[VLMSample]) -> list[VLMSample]:
-        """All training prompts, or a fresh seeded draw of `prompts_per_cycle` of them each cycle."""
+        """A fresh seeded draw each cycle: `prompts_per_cycle` of the training prompts, or all of
+        them reshuffled, so dataset order never decides what is sampled or kept first."""
         n = self.config.prompts_per_cycle
-        if n is None or n >= len(train_set):
-            return train_set
-        return random.Random(self.config.seed * 1000 + cycle).sample(train_set, n)
+        return random.Random(self.config.seed * 1000 + cycle).sample(train_set, min(n or len(train_set), len(train_set)))
 
     def _evaluate(self, eval_set: list[VLMSample], metric: str) -> dict:
         start = time.perf_counter()

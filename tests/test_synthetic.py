@@ -52,3 +52,12 @@ def test_registry_knows_synthetic_and_suggests_close_names():
     with pytest.raises(HaloForgeError, match="no split 'dev'"):
         load_samples("synthetic", "dev")
     assert len(load_samples("synthetic", "validation", limit=7)) == 7
+
+
+def test_splits_share_no_image():
+    from halo_forge.vlm.data.images import content_key
+
+    keys = {split: {content_key(s.image) for s in synthetic.generate(split)} for split in ("train", "validation", "test")}
+    assert len(synthetic.generate("train")) == synthetic.SPLIT_SIZES["train"]
+    assert not keys["train"] & keys["validation"] and not keys["train"] & keys["test"]
+    assert not keys["validation"] & keys["test"]

@@ -65,6 +65,13 @@ def test_resume_refuses_a_run_of_another_dataset_or_model(tiny_model_dir, tmp_pa
         VLMRAFTTrainer(small_config("other/model", tmp_path, num_cycles=2)).train()
 
 
+def test_resume_refuses_a_changed_held_out_set(tiny_model_dir, tmp_path):
+    VLMRAFTTrainer(small_config(tiny_model_dir, tmp_path, num_cycles=1)).train()
+    assert json.loads((tmp_path / "eval_set.json").read_text())["n"] == 8
+    with pytest.raises(HaloForgeError, match="another held-out set"):
+        VLMRAFTTrainer(small_config(tiny_model_dir, tmp_path, num_cycles=2, eval_limit=6)).train()
+
+
 def test_full_finetune_and_merge_write_loadable_models(tiny_model_dir, tmp_path):
     VLMRAFTTrainer(small_config(tiny_model_dir, tmp_path / "full", num_cycles=1, full_finetune=True)).train()
     AutoModelForImageTextToText.from_pretrained(tmp_path / "full" / "cycle_1")

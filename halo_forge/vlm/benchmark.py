@@ -28,6 +28,7 @@ class BenchmarkOptions:
     trust_remote_code: bool = False
     min_pixels: int | None = None
     max_pixels: int | None = None
+    held_out: bool = False  # score only the held-out part of a split that `vlm train` partitions
 
 
 def run_benchmark(options: BenchmarkOptions, on_skip=None) -> dict:
@@ -36,7 +37,17 @@ def run_benchmark(options: BenchmarkOptions, on_skip=None) -> dict:
     split = options.split or spec.eval_split
     if options.limit == 0:
         raise HaloForgeError("--limit 0 leaves nothing to score; pass a positive limit or none.")
-    samples = load_samples(options.dataset, split, options.limit, path=options.dataset_path, on_skip=on_skip)
+    trains_on_it = spec.partitioned and split == spec.train_split
+    if options.held_out and not trains_on_it:
+        raise HaloForgeError(
+            f"--held-out applies where `vlm train` partitions one split by image; {spec.name!r} split {split!r} "
+            f"is not partitioned, so score it whole."
+        )
+    if trains_on_it and not options.held_out and on_skip is not None:
+        on_skip(f"note: `vlm train` trains on {1 - spec.held_out_fraction:.0%} of the images of {spec.name!r} split "
+                f"{split!r}; pass --held-out to score only the {spec.held_out_fraction:.0%} it never trains on.")
+    samples = load_samples(options.dataset, split, options.limit, path=options.dataset_path, on_skip=on_skip,
+                           part="held_out" if options.held_out else None)
     if not samples:
         raise HaloForgeError(f"The {split!r} split of {options.dataset!r} gave no samples to score.")
     loaded = load_model(
@@ -50,7 +61,7 @@ def run_benchmark(options: BenchmarkOptions, on_skip=None) -> dict:
     report = {
         "options": asdict(options),
         "dataset": spec.name,
-        "split": split,
+        "split": split + (" (held-out part)" if options.held_out else ""),
         "metric": spec.metric,
         "n": len(samples),
         "score": result.accuracy,

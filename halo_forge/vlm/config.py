@@ -35,6 +35,8 @@ class VLMRAFTConfig:
     limit: int | None = _f(None, "Use at most this many training samples.")
     eval_split: str | None = _f(None, "Held-out split for evaluation (default: the dataset's).")
     eval_limit: int | None = _f(200, "Evaluate on at most this many held-out samples.")
+    eval_dataset: str | None = _f(None, "Held-out data from another source (a JSONL file or dataset name) "
+                                        "instead of the dataset's held-out split or partition.")
     seed: int = _f(0, "Seed for data order, sampling and training.")
 
     # The RAFT cycle.

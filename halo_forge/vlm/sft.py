@@ -14,7 +14,7 @@ from rich.console import Console
 from transformers import TrainerCallback
 
 from ..files import write_json
-from .data.registry import get_spec, load_samples
+from .data.registry import get_spec, load_run_data
 from .evaluate import evaluate
 from .finetune import finetune
 from .models.loading import load_model
@@ -66,9 +66,9 @@ def run_sft(options: SFTOptions, console: Console | None = None) -> dict:
     if options.num_threads:
         torch.set_num_threads(options.num_threads)
     spec = get_spec(options.dataset)
-    data = dict(seed=options.seed, path=options.dataset_path, on_skip=console.print)
-    train_set = load_samples(options.dataset, options.split, options.limit, **data)
-    eval_set = load_samples(options.dataset, spec.eval_split, options.eval_limit, **data)
+    data = load_run_data(options.dataset, split=options.split, limit=options.limit, eval_limit=options.eval_limit,
+                         seed=options.seed, path=options.dataset_path, on_skip=console.print)
+    train_set, eval_set = data.train, data.held_out
     loaded = load_model(options.model, dtype=options.dtype, min_pixels=spec.min_pixels, max_pixels=spec.max_pixels)
     if not options.full_finetune:
         from peft import LoraConfig, get_peft_model

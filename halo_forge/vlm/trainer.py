@@ -20,7 +20,7 @@ from ..errors import HaloForgeError
 from ..files import write_json
 from . import rollout
 from .config import VLMRAFTConfig
-from .data.registry import get_spec, load_samples
+from .data.registry import get_spec, load_run_data
 from .data.sample import VLMSample
 from .evaluate import evaluate
 from .finetune import finetune
@@ -29,6 +29,7 @@ from .selection import ScoredCompletion, select_keep_set
 from .verifiers import OutputChecker, VisionVerifier
 
 HISTORY_FILE = "training_history.json"
+EVAL_SET_FILE = "eval_set.json"  # the held-out set's size and hash
 STAGES = ("perception", "reasoning", "output")
 
 
@@ -75,11 +76,15 @@ class VLMRAFTTrainer:
         for note in self.verifier.tool_notes:
             self.console.print(f"verifier: {note}; those checks will be marked not applicable.")
         state = self._resume_state()
-        data = dict(seed=cfg.seed, path=cfg.dataset_path, on_skip=self.console.print)
-        train_set = load_samples(cfg.dataset, cfg.split, cfg.limit, **data)
-        eval_set = load_samples(cfg.dataset, cfg.eval_split or spec.eval_split, cfg.eval_limit, **data)
-        if not train_set:
+        data = load_run_data(
+            cfg.dataset, split=cfg.split, eval_split=cfg.eval_split, eval_dataset=cfg.eval_dataset, limit=cfg.limit,
+            eval_limit=cfg.eval_limit, seed=cfg.seed, path=cfg.dataset_path, on_skip=self.console.print,
+        )
+        self.console.print(data.policy)
+        if not data.train:
             raise HaloForgeError(f"Dataset {cfg.dataset!r} gave no training samples; check --split and --limit.")
+        self._check_held_out(data.held_out_fingerprint())
+        train_set, eval_set = data.train, data.held_out
         self.loaded = self._load(state)
 
         if state.last_cycle is None:
@@ -170,6 +175,20 @@ class VLMRAFTTrainer:
         if state.last_cycle is not None and state.last_cycle > 0:
             self.console.print(f"Resuming {self.output}: cycles 1..{state.last_cycle} are done.")
         return state
+
+    def _check_held_out(self, fingerprint: dict) -> None:
+        """Records the held-out set's fingerprint in a new run; refuses to resume one judged on another."""
+        record = self.output / EVAL_SET_FILE
+        if record.is_file():
+            previous = json.loads(record.read_text())
+            if previous != fingerprint:
+                raise HaloForgeError(
+                    f"{self.output} was evaluated on another held-out set ({previous['n']} samples, sha256 "
+                    f"{previous['sha256'][:12]}) than this run would be ({fingerprint['n']}, "
+                    f"{fingerprint['sha256'][:12]}); its cycles would not compare, so pass another --output."
+                )
+        else:
+            write_json(record, fingerprint)
 
     def _load(self, state: RunState) -> LoadedModel:
         """The base model wrapped for training, or the last finished cycle's checkpoint."""

@@ -12,7 +12,7 @@ from itertools import islice
 from pathlib import Path
 
 from ...errors import HaloForgeError
-from .images import SkipCounter, decode
+from .images import SkipCounter, content_key, decode
 from .sample import VLMSample
 
 RowMapper = Callable[[dict, int], VLMSample]
@@ -56,6 +56,13 @@ def _open_hub(hub_id: str, config: str | None, split: str, image_column: str, st
     return data.cast_column(image_column, datasets.Image(decode=False))
 
 
+def _keeps(keep: Callable[[str], bool], image) -> bool:
+    try:
+        return keep(content_key(image))
+    except OSError:  # an image file that cannot be read: let decoding skip and count it
+        return True
+
+
 def load_rows(
     name: str,
     hub_id: str,
@@ -66,8 +73,12 @@ def load_rows(
     to_sample: RowMapper,
     path: str | None = None,
     on_skip: Callable[[str], None] | None = None,
+    keep: Callable[[str], bool] | None = None,
 ) -> list[VLMSample]:
-    """Samples of one split, skipping (and reporting) rows whose image cannot be decoded."""
+    """Samples of one split, skipping (and reporting) rows whose image cannot be decoded.
+
+    `keep` sees each row's image content key before decoding (a partition by image); rows it
+    refuses do not count towards `limit`."""
     streaming = limit is not None
     if path is not None:
         folder = Path(path)
@@ -76,9 +87,13 @@ def load_rows(
         data = _open_local(folder, split, image_column, streaming)
     else:
         data = _open_hub(hub_id, config, split, image_column, streaming, name)
-    rows: Iterable[dict] = data if limit is None else islice(data, limit)
+    rows: Iterable[dict] = enumerate(data)
+    if keep is not None:
+        rows = ((i, row) for i, row in rows if _keeps(keep, row[image_column]))
+    if limit is not None:
+        rows = islice(rows, limit)
     samples, skips = [], SkipCounter()
-    for index, row in enumerate(rows):
+    for index, row in rows:
         try:
             row[image_column] = decode(row[image_column])
         except Exception as exc:  # PIL raises several types for a bad file

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from PIL import Image
 
@@ -37,3 +39,28 @@ def decode(value) -> Image.Image:
         image = Image.open(value)
     image.load()  # force the decode here, where a failure can be counted
     return image.convert("RGB")
+
+
+def content_key(value) -> str:
+    """A hash of an image's content: its pixels for a decoded image, else its encoded bytes (what
+    `datasets` gives for an undecoded Image column, or the file at a path). The same picture, the
+    same key, whichever row or object it came from."""
+    if isinstance(value, Image.Image):
+        digest = hashlib.blake2b(value.tobytes(), digest_size=16)
+        digest.update(f"{value.size}{value.mode}".encode())
+        return digest.hexdigest()
+    if isinstance(value, dict):
+        data = value.get("bytes") or Path(value["path"]).read_bytes()
+    else:
+        data = Path(value).read_bytes()
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+PARTITION_SEED = "halo-forge-held-out-0"
+
+
+def in_held_out(key: str, fraction: float) -> bool:
+    """Whether the image with content `key` falls in the held-out share `fraction` of a partition
+    (seeded by PARTITION_SEED, so every run and `vlm benchmark --held-out` draw the same line)."""
+    bucket = hashlib.blake2b(f"{PARTITION_SEED}:{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(bucket, "big") / 2**64 < fraction

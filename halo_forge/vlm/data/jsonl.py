@@ -2,8 +2,10 @@
 
     {"image": "imgs/0001.png", "question": "What does the sign say?", "answers": ["stop"]}
 
-"prompt" may stand for "question" and "answer" (a string) for "answers". Every tenth row (index 9,
-19, ...) is the held-out `validation` split; the rest is `train`.
+"prompt" may stand for "question" and "answer" (a string) for "answers". A row may name its split
+(`"split": "train"`); then every row must, and the file's splits are those names. A file without
+split names is one split, "all", which the registry partitions by image (a tenth held out), so
+several questions about one image never straddle train and held-out.
 """
 
 from __future__ import annotations
@@ -13,10 +15,39 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ...errors import HaloForgeError
-from .images import SkipCounter, decode
+from .images import SkipCounter, content_key, decode
 from .sample import VLMSample
 
-HELD_OUT_EVERY = 10
+ALL = "all"  # the one split of a file whose rows name none
+
+
+def _records(file: str):
+    """(line number, record) for each non-empty line; a clear error for a line that is not JSON."""
+    path = Path(file)
+    if not path.is_file():
+        raise HaloForgeError(f"JSONL dataset {file!r} does not exist.")
+    with path.open() as f:
+        for line, text in enumerate(f, start=1):
+            if not text.strip():
+                continue
+            try:
+                yield line, json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise HaloForgeError(f"{file} line {line} is not valid JSON: {exc.msg}.") from exc
+
+
+def split_names(file: str) -> list[str]:
+    """The split names a file's rows give, in order of appearance; [] when they give none."""
+    names: dict[str, None] = {}
+    unnamed = None
+    for line, record in _records(file):
+        if "split" in record:
+            names[str(record["split"])] = None
+        elif unnamed is None:
+            unnamed = line
+    if names and unnamed is not None:
+        raise HaloForgeError(f"{file} line {unnamed} has no \"split\" although other rows name theirs; name every row's.")
+    return list(names)
 
 
 def _sample(record: dict, line: int, folder: Path, file: str) -> VLMSample:
@@ -29,30 +60,24 @@ def _sample(record: dict, line: int, folder: Path, file: str) -> VLMSample:
     return VLMSample(id=f"{Path(file).stem}-{line}", image=folder / record["image"], question=question, answers=answers)
 
 
-def load(file: str, split: str, limit: int | None, on_skip: Callable[[str], None] | None = None) -> list[VLMSample]:
-    path = Path(file)
-    if not path.is_file():
-        raise HaloForgeError(f"JSONL dataset {file!r} does not exist.")
+def load(file: str, split: str, limit: int | None, on_skip: Callable[[str], None] | None = None,
+         keep: Callable[[str], bool] | None = None) -> list[VLMSample]:
+    """The rows of `split` (ALL for a file without split names); `keep` filters by image content."""
+    folder = Path(file).parent
     samples, skips = [], SkipCounter()
-    with path.open() as f:
-        for line, text in enumerate(f, start=1):
-            if limit is not None and len(samples) >= limit:
-                break
-            if not text.strip():
-                continue
-            held_out = (line - 1) % HELD_OUT_EVERY == HELD_OUT_EVERY - 1
-            if held_out != (split == "validation"):
-                continue
-            try:
-                record = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise HaloForgeError(f"{file} line {line} is not valid JSON: {exc.msg}.") from exc
-            sample = _sample(record, line, path.parent, file)
-            try:
-                decode(sample.image)  # check now, so a bad file is skipped here and not mid-cycle
-            except Exception as exc:
-                skips.add(f"line {line}", type(exc).__name__)
-                continue
+    for line, record in _records(file):
+        if limit is not None and len(samples) >= limit:
+            break
+        if record.get("split", ALL) != split:
+            continue
+        sample = _sample(record, line, folder, file)
+        try:
+            key = content_key(sample.image)
+            decode(sample.image)  # check now, so a bad file is skipped here and not mid-cycle
+        except Exception as exc:
+            skips.add(f"line {line}", type(exc).__name__)
+            continue
+        if keep is None or keep(key):
             samples.append(sample)
     if skips.skipped and on_skip is not None:
         on_skip(skips.message(file))

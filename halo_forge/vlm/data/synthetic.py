@@ -6,10 +6,13 @@ check perception claims against truth and a tiny model can learn the task on a C
 
 from __future__ import annotations
 
+import functools
 import random
+from collections.abc import Callable
 
 from PIL import Image, ImageDraw
 
+from .images import content_key
 from .sample import VLMSample
 
 COLORS = {"red": (220, 30, 30), "green": (30, 170, 40), "blue": (30, 60, 220), "yellow": (235, 200, 20)}
@@ -87,13 +90,36 @@ def make_sample(rng: random.Random, sample_id: str) -> VLMSample:
     )
 
 
-def generate(split: str, n: int | None = None, seed: int = 0) -> list[VLMSample]:
-    """`n` samples of `split`, the same for the same (split, seed) and disjoint across splits."""
+@functools.lru_cache(maxsize=8)
+def _held_out_images(split: str, seed: int) -> frozenset[str]:
+    """Content keys of every image of a held-out split at its declared size."""
+    return frozenset(content_key(s.image) for s in generate(split, seed=seed))
+
+
+def _excluded(split: str, seed: int) -> frozenset[str]:
+    """Images a split must not contain: train none of validation's or test's, test none of validation's."""
+    held_out = {"train": ("validation", "test"), "test": ("validation",)}.get(split, ())
+    return frozenset().union(*(_held_out_images(h, seed) for h in held_out))
+
+
+def generate(split: str, n: int | None = None, seed: int = 0,
+             keep: Callable[[str], bool] | None = None) -> list[VLMSample]:
+    """`n` samples of `split`, the same for the same (split, seed), disjoint across splits by image
+    content (a scene drawn for validation or test is redrawn for train). `keep` filters by image
+    content key (a partition of the split)."""
     if split not in SPLIT_OFFSETS:
         raise ValueError(f"The synthetic dataset has no split {split!r}; choose one of {', '.join(SPLIT_OFFSETS)}.")
     n = SPLIT_SIZES[split] if n is None else n
     rng = random.Random(seed * 7_919 + SPLIT_OFFSETS[split])
-    return [make_sample(rng, f"synthetic-{split}-{i}") for i in range(n)]
+    excluded = _excluded(split, seed)
+    samples, draws = [], 0
+    while len(samples) < n and draws < 50 * max(n, 1):
+        sample = make_sample(rng, f"synthetic-{split}-{draws}")
+        draws += 1
+        key = content_key(sample.image)
+        if key not in excluded and (keep is None or keep(key)):
+            samples.append(sample)
+    return samples
 
 
 def vocabulary_text() -> list[str]:

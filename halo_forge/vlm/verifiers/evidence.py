@@ -8,12 +8,12 @@ with the reason, so the checks that need it abstain instead of guessing.
 
 from __future__ import annotations
 
-import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 
 from PIL import Image
 
+from ..data.images import content_key
 from .backends import Detector, OCRBackend
 
 
@@ -26,11 +26,7 @@ class ImageEvidence:
     notes: list[str] = field(default_factory=list)  # where each part came from, or why it is missing
 
 
-def image_key(image: Image.Image) -> str:
-    """A content hash: the same pixels give the same key, whichever object or file they came from."""
-    digest = hashlib.blake2b(image.tobytes(), digest_size=16)
-    digest.update(f"{image.size}{image.mode}".encode())
-    return digest.hexdigest()
+image_key = content_key  # the same pixels give the same key, whichever object or file they came from
 
 
 def _words(texts) -> set[str]:

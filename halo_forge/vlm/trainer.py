@@ -85,22 +85,23 @@ class VLMRAFTTrainer:
             raise HaloForgeError(f"Dataset {cfg.dataset!r} gave no training samples; check --split and --limit.")
         self._check_held_out(data.held_out_fingerprint())
         train_set, eval_set = data.train, data.held_out
+        eval_metric = get_spec(cfg.eval_dataset).metric if cfg.eval_dataset else spec.metric
         self.loaded = self._load(state)
 
         if state.last_cycle is None:
-            result = self._evaluate(eval_set, spec.metric)
+            result = self._evaluate(eval_set, eval_metric)
             state.history.append({"cycle": 0, **result})
             self._save_history(state)
             self.console.print(f"cycle 0 (before training): eval_accuracy {result['eval_accuracy']:.3f}")
         for cycle in range(state.last_cycle + 1, cfg.num_cycles + 1):
-            entry = self.run_cycle(cycle, self._prompts_for(cycle, train_set), eval_set, spec.metric)
+            entry = self.run_cycle(cycle, self._prompts_for(cycle, train_set), eval_set, eval_metric)
             state.history.append(entry)
             self._save_history(state)
             self._print_summary(entry)
         return state.history
 
     def run_cycle(self, cycle: int, prompts: list[VLMSample], eval_set: list[VLMSample], metric: str) -> dict:
-        """rollout -> verify -> select -> fine-tune -> evaluate -> checkpoint."""
+        """rollout -> verify -> select -> fine-tune -> evaluate -> checkpoint (`metric` scores the held-out set)."""
         cfg, timings = self.config, {}
         torch.manual_seed(cfg.seed * 1000 + cycle)
 

@@ -1,7 +1,7 @@
 """Batched generation: many prompts per `generate` call, K samples each.
 
 One call per sample is much slower even for a tiny model on a CPU (benchmarks/
-rollout_throughput.py measured 21.6x with 16 forced new tokens), so prompts go in batches,
+rollout_throughput.py measured 17.2x with 16 forced new tokens; benchmarks/results), so prompts go in batches,
 left-padded, with `num_return_sequences=K`.
 """
 

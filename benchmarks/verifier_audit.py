@@ -173,8 +173,8 @@ def main() -> None:
         score("templates: signs", "exact_match", image, "What does the sign say?", [word.lower()], {},
               sign_completions(word, rng))
     blank = Image.new("RGB", (64, 64), "white")
-    for name, (metric, answers, annotations, completions) in TABLE_ROWS.items():
-        score(name, metric, blank, "q", answers, annotations, completions)
+    for name, (metric, answers, row_annotations, completions) in TABLE_ROWS.items():
+        score(name, metric, blank, "q", answers, row_annotations, completions)
     three = Image.new("RGB", (336, 112), "white")
     for x in (20, 130, 240):
         ImageDraw.Draw(three).ellipse([x, 24, x + 64, 88], fill="red")

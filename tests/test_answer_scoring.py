@@ -23,6 +23,7 @@ def correct(completion, answers, metric="exact_match", annotations=None):
         ("-3", "-3", True),
         ("\u22123", "-3", True),  # a typographic minus reads as "-"
         ("-3", "3", False),
+        ("There are 3 shapes.", "3", True),  # rewarded and evaluated alike
         ("1,000", "1000", True),  # thousands separators
         ("There are 1,000 people.", "1000", True),
         ("A", "A", True),  # an option letter, not the article "a"

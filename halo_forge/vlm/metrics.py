@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from .matching import ARTICLES, NUMBER_WORDS, best_match, normalize, option_letter
 
 
-
 def exact_match(prediction: str, answers: list[str] | str, choices: list[str] | None = None) -> float:
     """1.0 when the prediction says a gold answer by the rules of `matching` (the same rules the
     training reward uses), else 0.0."""

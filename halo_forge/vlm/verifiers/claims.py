@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..vocabulary import COLOR_ALIASES, SHAPES, SIDES
+from ..vocabulary import COLOR_ALIASES, SHAPES
 from ..vocabulary import COLORS as VOCABULARY_COLORS
 
 NUMBER_WORDS = {

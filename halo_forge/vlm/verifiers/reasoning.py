@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 
 from ..answers import split_final, states_answer
-from .claims import COLORS, SIDES, Claim, extract_claims
+from ..vocabulary import SIDES
+from .claims import COLORS, Claim, extract_claims
 from .result import StageResult
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")

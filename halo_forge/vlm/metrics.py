@@ -259,27 +259,23 @@ def _mathvista(strict: bool) -> Scorer:
 @dataclass(frozen=True)
 class Metric:
     """A dataset metric: `score` is the official number `vlm benchmark` reports and held-out
-    evaluation averages; `success` says the answer is fully right (what the keep-set may hold);
-    `reward_score` ranks answers for training where it must differ from the official score."""
+    evaluation averages; `reward_score` ranks answers for training where it must differ from the
+    official score; `success` says the answer is fully right (what the keep-set may hold), by
+    default a reward score of 1.0."""
 
     score: Scorer
-    success: Callable[[str, list[str], dict], bool]
     reward_score: Scorer | None = None
-
-
-def _full_credit(scorer: Scorer) -> Callable[[str, list[str], dict], bool]:
-    return lambda p, answers, ann: scorer(p, answers, ann) >= 1.0
+    success: Callable[[str, list[str], dict], bool] | None = None
 
 
 _exact: Scorer = lambda p, answers, ann: exact_match(p, answers, ann.get("choices"))
-_relaxed: Scorer = lambda p, answers, ann: relaxed_accuracy(p, answers)
 METRICS = {
-    "exact_match": Metric(_exact, _full_credit(_exact)),
-    "option_match": Metric(_exact, _full_credit(_exact)),
-    "vqa_accuracy": Metric(lambda p, answers, ann: vqa_accuracy(p, answers), _vqa_success),
-    "anls": Metric(lambda p, answers, ann: anls(p, answers), _anls_success),
-    "relaxed_accuracy": Metric(_relaxed, _full_credit(_relaxed)),
-    "mathvista": Metric(_mathvista(strict=False), _full_credit(_mathvista(strict=True)), _mathvista(strict=True)),
+    "exact_match": Metric(_exact),
+    "option_match": Metric(_exact),
+    "vqa_accuracy": Metric(lambda p, answers, ann: vqa_accuracy(p, answers), success=_vqa_success),
+    "anls": Metric(lambda p, answers, ann: anls(p, answers), success=_anls_success),
+    "relaxed_accuracy": Metric(lambda p, answers, ann: relaxed_accuracy(p, answers)),
+    "mathvista": Metric(_mathvista(strict=False), reward_score=_mathvista(strict=True)),
 }
 
 
@@ -288,12 +284,18 @@ def score(metric: str, prediction: str, answers: list[str], annotations: dict | 
     return METRICS[metric].score(prediction, answers, annotations or {})
 
 
+def judge(metric: str, prediction: str, answers: list[str], annotations: dict | None = None) -> tuple[float, bool]:
+    """(the score the training reward ranks by, whether the answer is fully right), computed once."""
+    m, annotations = METRICS[metric], annotations or {}
+    ranked = (m.reward_score or m.score)(prediction, answers, annotations)
+    return ranked, (m.success(prediction, answers, annotations) if m.success else ranked >= 1.0)
+
+
 def reward_score(metric: str, prediction: str, answers: list[str], annotations: dict | None = None) -> float:
     """The score the training reward ranks by (the official one, except where noted in METRICS)."""
-    m = METRICS[metric]
-    return (m.reward_score or m.score)(prediction, answers, annotations or {})
+    return judge(metric, prediction, answers, annotations)[0]
 
 
 def is_success(metric: str, prediction: str, answers: list[str], annotations: dict | None = None) -> bool:
     """Whether the metric scores the prediction as fully right."""
-    return METRICS[metric].success(prediction, answers, annotations or {})
+    return judge(metric, prediction, answers, annotations)[1]

@@ -50,8 +50,7 @@ class OutputChecker:
         if not answers:
             return OutputResult(score=None, reason="the sample has no gold answer")
         prediction = extract_answer(completion)
-        correct = bool(prediction) and metrics.is_success(self.metric, prediction, answers, annotations)
-        score = metrics.reward_score(self.metric, prediction, answers, annotations) if prediction else 0.0
+        score, correct = metrics.judge(self.metric, prediction, answers, annotations) if prediction else (0.0, False)
         rule = self.metric
         if not correct and self.metric == "exact_match" and score == 0.0:
             score, rule = self.partial_credit(prediction, answers)

@@ -10,6 +10,7 @@ several questions about one image never straddle train and held-out.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +39,15 @@ def _records(file: str):
 
 def split_names(file: str) -> list[str]:
     """The split names a file's rows give, in order of appearance; [] when they give none."""
+    path = Path(file)
+    if not path.is_file():
+        raise HaloForgeError(f"JSONL dataset {file!r} does not exist.")
+    return _split_names(str(path.resolve()), path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _split_names(file: str, modified: int) -> list[str]:
+    """split_names, read once per version of the file (the registry asks for them several times a run)."""
     names: dict[str, None] = {}
     unnamed = None
     for line, record in _records(file):
@@ -46,7 +56,8 @@ def split_names(file: str) -> list[str]:
         elif unnamed is None:
             unnamed = line
     if names and unnamed is not None:
-        raise HaloForgeError(f"{file} line {unnamed} has no \"split\" although other rows name theirs; name every row's.")
+        raise HaloForgeError(f"{file} line {unnamed} has no \"split\" although other rows name theirs; "
+                             f"name every row's.")
     return list(names)
 
 
@@ -72,12 +83,11 @@ def load(file: str, split: str, limit: int | None, on_skip: Callable[[str], None
             continue
         sample = _sample(record, line, folder, file)
         try:
-            key = content_key(sample.image)
             decode(sample.image)  # check now, so a bad file is skipped here and not mid-cycle
         except Exception as exc:
             skips.add(f"line {line}", type(exc).__name__)
             continue
-        if keep is None or keep(key):
+        if keep is None or keep(content_key(sample.image)):
             samples.append(sample)
     if skips.skipped and on_skip is not None:
         on_skip(skips.message(file))

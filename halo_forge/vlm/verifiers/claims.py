@@ -41,7 +41,6 @@ _NOUN = "(" + "|".join(re.escape(n) for n in _NOUNS) + r")(?:e?s)?"
 _COLOR = "(" + "|".join(COLORS) + ")"
 _NUMBER = r"(\d+|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + ")"
 _NEGATION = r"(?:no|not|without|never|isn't|aren't|not\s+(?:contain|have|include|show)|n't\s+(?:contain|have|include|show))"
-_NEGATED = re.compile(rf"\b{_NEGATION}\s+(?:a\s+|an\s+|any\s+)?(?:{_COLOR}\s+)?$", re.IGNORECASE)
 
 COUNT = re.compile(rf"\b{_NUMBER}\s+(?:{_COLOR}\s+)?{_NOUN}\b", re.IGNORECASE)
 COLOR_NOUN = re.compile(rf"\b{_COLOR}\s+{_NOUN}\b", re.IGNORECASE)
@@ -89,11 +88,13 @@ def extract_claims(text: str) -> list[Claim]:
     def add(kind, subject, value, span):
         claims.setdefault((kind, subject, value), Claim(kind, subject, value, span))
 
-    def negated(m) -> bool:
-        return _NEGATED.search(text[: m.start()]) is not None
-
-    for m in ABSENT.finditer(text):
+    absences = list(ABSENT.finditer(text))
+    for m in absences:
         add("absent", _noun(m.group(2)), _color(m.group(1)), m.group(0))
+
+    def negated(m) -> bool:
+        """Whether a mention lies inside a claim of absence ("no red circle"): not a claim of presence."""
+        return any(a.start() <= m.start() < a.end() for a in absences)
     for m in COUNT.finditer(text):
         noun = _noun(m.group(3))
         add("count", noun, str(_number(m.group(1))), m.group(0))

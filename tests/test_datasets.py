@@ -170,3 +170,12 @@ def test_jsonl_errors_name_the_line(tmp_path):
     (tmp_path / "bad.jsonl").write_text('{"image": "x.png", "question": "q"}\n')
     with pytest.raises(HaloForgeError, match="bad.jsonl line 1: missing answers"):
         load_samples(str(tmp_path / "bad.jsonl"))
+
+
+@pytest.mark.parametrize("name, split", [("docvqa", "validation"), ("realworldqa", "test"), ("mathvista", "testmini")])
+def test_datasets_with_one_answered_split_train_and_evaluate_on_disjoint_images(name, split):
+    spec = get_spec(name)
+    assert (spec.train_split, spec.eval_split, spec.held_out_fraction) == (split, split, 0.2)
+    data = load_run_data(name, path=str(HUB / name))
+    assert not {s.image.tobytes() for s in data.train} & {s.image.tobytes() for s in data.held_out}
+    assert len(data.train) + len(data.held_out) == len(local(name, split))  # every row lands on one side

@@ -229,25 +229,45 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise HaloForgeError(f"{history_file} does not exist; is {args.run!r} the --output of a `vlm train` run?")
     history = json.loads(history_file.read_text())
     table = Table(title=f"RAFT run {args.run}")
-    for column in ("cycle", "eval accuracy", "mean reward", "kept / sampled", "learning rate", "seconds"):
+    for column in ("cycle", "eval accuracy", "hallucinated claims", "reasoning", "mean reward", "kept / sampled",
+                   "learning rate", "seconds"):
         table.add_column(column, justify="right")
+
+    def share(value) -> str:
+        return "" if value is None else f"{value:.1%}"
+
     for e in history:
         seconds = sum(v for k, v in e.items() if k.endswith("_seconds"))
+        grounded = share(e.get("eval_hallucination_rate")), share(e.get("eval_reasoning_share"))
         if e["cycle"] == 0:
-            table.add_row("0 (before)", f"{e['eval_accuracy']:.3f}", "", "", "", f"{seconds:.1f}")
+            table.add_row("0 (before)", f"{e['eval_accuracy']:.3f}", *grounded, "", "", "", f"{seconds:.1f}")
             continue
         table.add_row(
-            str(e["cycle"]), f"{e['eval_accuracy']:.3f}", f"{e['mean_reward']:.3f}",
+            str(e["cycle"]), f"{e['eval_accuracy']:.3f}", *grounded, f"{e['mean_reward']:.3f}",
             f"{e['num_kept']} / {e['num_samples']}", f"{e['learning_rate']:.2e}", f"{seconds:.1f}",
         )
     console.print(table)
-    gain = history[-1]["eval_accuracy"] - history[0]["eval_accuracy"]
+    first, last = history[0], history[-1]
+    gain = last["eval_accuracy"] - first["eval_accuracy"]
     console.print(
-        f"held-out accuracy {history[0]['eval_accuracy']:.3f} -> {history[-1]['eval_accuracy']:.3f}: "
-        f"{100 * gain:+.1f} points after {history[-1]['cycle']} cycles"
+        f"held-out accuracy {first['eval_accuracy']:.3f} -> {last['eval_accuracy']:.3f}: "
+        f"{100 * gain:+.1f} points after {last['cycle']} cycles"
     )
+    if first.get("eval_hallucination_rate") is not None and last.get("eval_hallucination_rate") is not None:
+        console.print(
+            f"hallucinated-claim rate {first['eval_hallucination_rate']:.1%} -> {last['eval_hallucination_rate']:.1%}; "
+            f"answers that reason {first['eval_reasoning_share']:.0%} -> {last['eval_reasoning_share']:.0%}"
+        )
     if args.min_gain is not None and gain < args.min_gain:
         raise HaloForgeError(f"the gain of {100 * gain:.1f} points is below the required {100 * args.min_gain:.1f}.")
+    if args.min_hallucination_drop is not None:
+        before, after = first.get("eval_hallucination_rate"), last.get("eval_hallucination_rate")
+        if before is None or after is None:
+            raise HaloForgeError("this run has no hallucinated-claim rate for its first and last cycle "
+                                 "(its held-out answers made no checkable claims).")
+        if before - after < args.min_hallucination_drop:
+            raise HaloForgeError(f"the hallucinated-claim rate fell by {100 * (before - after):.1f} points, "
+                                 f"less than the required {100 * args.min_hallucination_drop:.1f}.")
     return 0
 
 
@@ -310,6 +330,8 @@ def build_parser() -> argparse.ArgumentParser:
     report = vlm.add_parser("report", help="Print a run's per-cycle table and its held-out gain.")
     report.add_argument("run", help="The --output folder of a `vlm train` run.")
     report.add_argument("--min-gain", type=float, help="Fail unless accuracy rose by at least this (0..1).")
+    report.add_argument("--min-hallucination-drop", type=float,
+                        help="Fail unless the hallucinated-claim rate fell by at least this (0..1).")
     report.set_defaults(func=cmd_report)
     return parser
 

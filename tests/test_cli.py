@@ -97,3 +97,15 @@ def test_report_and_min_gain(capsys, tmp_path):
     assert cli.main(["vlm", "report", str(tmp_path), "--min-gain", "0.05"]) == 0
     assert "+10.0 points" in capsys.readouterr().out
     assert cli.main(["vlm", "report", str(tmp_path), "--min-gain", "0.2"]) == 2
+
+
+def test_report_shows_hallucinated_claims_and_gates_on_their_drop(capsys, tmp_path):
+    grounded = {"eval_claims": 100, "eval_reasoning_share": 1.0}
+    history = [{"cycle": 0, "eval_accuracy": 0.5, "eval_hallucination_rate": 0.36, **grounded, "eval_seconds": 1.0},
+               {"cycle": 1, "eval_accuracy": 0.6, "eval_hallucination_rate": 0.22, **grounded, "mean_reward": 0.5,
+                "num_kept": 3, "num_samples": 8, "learning_rate": 1e-4, "rollout_seconds": 1.0}]
+    (tmp_path / "training_history.json").write_text(json.dumps(history))
+    assert cli.main(["vlm", "report", str(tmp_path), "--min-hallucination-drop", "0.1"]) == 0
+    assert "hallucinated-claim rate 36.0% -> 22.0%" in capsys.readouterr().out
+    assert cli.main(["vlm", "report", str(tmp_path), "--min-hallucination-drop", "0.2"]) == 2
+    assert "fell by 14.0 points" in capsys.readouterr().out

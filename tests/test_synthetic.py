@@ -61,3 +61,61 @@ def test_splits_share_no_image():
     assert len(synthetic.generate("train")) == synthetic.SPLIT_SIZES["train"]
     assert not keys["train"] & keys["validation"] and not keys["train"] & keys["test"]
     assert not keys["validation"] & keys["test"]
+
+
+# -- the reasoning task ---------------------------------------------------------------------------
+
+def _answer_from_pixels_truth(sample):
+    """The answer recomputed from the scene's object list (not its groups), by where each object lies."""
+    from halo_forge.vlm.data import reasoning
+
+    objects, q = sample.annotations["scene"]["objects"], sample.question
+    side = {o["color"]: ("left" if (o["box"][0] + o["box"][2]) / 2 < reasoning.IMAGE_SIZE / 2 else "right") for o in objects}
+    words = q.rstrip("?").split()
+    if q == reasoning.QUESTIONS["total"]:
+        return str(len(objects))
+    if q == reasoning.QUESTIONS["more"]:
+        left = sum(side[o["color"]] == "left" for o in objects)
+        return "left" if left > len(objects) - left else "right"
+    if q.startswith("What color are the"):
+        return next(o["color"] for o in objects if words[-1] == o["kind"] + "s")
+    color = next(w for w in words if w in synthetic.COLORS)
+    if q.startswith("How many"):
+        return str(sum(o["color"] == color for o in objects))
+    return side[color]
+
+
+def test_reasoning_questions_need_two_facts_and_have_the_right_answers():
+    from halo_forge.vlm.data import reasoning
+
+    samples = reasoning.generate("train", 300)
+    assert {s.annotations["question_type"] for s in samples} == set(reasoning.QUESTIONS)
+    for s in samples:
+        groups = s.annotations["scene"]["groups"]
+        assert len({g["color"] for g in groups}) == 2 and len({g["kind"] for g in groups}) == 2
+        assert s.answers == [_answer_from_pixels_truth(s)], s.question
+
+
+def test_training_rows_carry_answers_only_and_demonstrations_carry_worked_answers():
+    from halo_forge.vlm.data import reasoning
+    from halo_forge.vlm.verifiers import VisionVerifier
+
+    train = load_samples("synthetic-reasoning", limit=50)
+    assert all(s.demonstration is None and s.target == s.answer for s in train)
+    demos = load_samples("synthetic-reasoning", "demonstrations")
+    assert len(demos) == reasoning.SPLIT_SIZES["demonstrations"]
+    assert all(s.target.endswith(f"The answer is {s.answer}.") for s in demos)
+    verifier = VisionVerifier(ocr="none")
+    results = verifier.verify_batch(demos[:40], [[s.target] for s in demos[:40]])
+    for s, [r] in zip(demos, results):  # every claim of a worked answer is true of its scene
+        assert r.success and all(c["score"] == 1.0 for c in r.details["perception"].checks), s.target
+
+
+def test_reasoning_splits_share_no_image():
+    from halo_forge.vlm.data import reasoning
+    from halo_forge.vlm.data.images import content_key
+
+    keys = {split: {content_key(s.image) for s in reasoning.generate(split)} for split in reasoning.SPLIT_SIZES}
+    for a, b in (("train", "validation"), ("train", "test"), ("train", "demonstrations"),
+                 ("demonstrations", "validation"), ("demonstrations", "test"), ("validation", "test")):
+        assert not keys[a] & keys[b], (a, b)

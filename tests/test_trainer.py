@@ -86,3 +86,41 @@ def test_prompts_are_reshuffled_each_cycle_when_no_draw_size_is_set(tmp_path):
     one, two = trainer._prompts_for(1, prompts), trainer._prompts_for(2, prompts)
     assert sorted(one) == prompts and sorted(two) == prompts
     assert one != prompts and one != two
+
+
+def _weights(model_dir):
+    from safetensors.torch import load_file
+
+    return load_file(str(model_dir / "model.safetensors"))
+
+
+def test_grpo_runs_a_cycle_through_trl_with_the_same_checkpoints_and_history(tiny_model_dir, tmp_path):
+    config = small_config(tiny_model_dir, tmp_path, num_cycles=1, algorithm="grpo", samples_per_prompt=4,
+                          grpo_prompts_per_step=2, full_finetune=True, max_new_tokens=4, learning_rate=1e-3)
+    history = VLMRAFTTrainer(config).train()
+    entry = history[1]
+    assert entry["algorithm"] == "grpo"
+    assert {"cycle", "eval_accuracy", "mean_reward", "stage_scores", "num_samples", "learning_rate",
+            "eval_hallucination_rate", "distinct_per_prompt", "token_entropy", "eval_seconds"} <= entry.keys()
+    assert entry["num_samples"] == 8 * 4 and entry["finetune_steps"] == 8 // 2
+    rows = [json.loads(line) for line in (tmp_path / "cycle_1" / "rollouts.jsonl").read_text().splitlines()]
+    assert len(rows) == 32 and all(0 <= r["reward"] <= 1 for r in rows)
+    before, after = _weights(tiny_model_dir), _weights(tmp_path / "cycle_1")
+    assert any(not (before[k] == after[k]).all() for k in before)  # GRPO really changed the weights
+    AutoModelForImageTextToText.from_pretrained(tmp_path / "cycle_1")
+
+
+def test_each_cycle_logs_sampling_diversity_and_grounding(tiny_model_dir, tmp_path):
+    history = VLMRAFTTrainer(small_config(tiny_model_dir, tmp_path, num_cycles=1, samples_per_prompt=3)).train()
+    entry = history[1]
+    assert 1 <= entry["distinct_per_prompt"] <= 3
+    assert entry["token_entropy"] > 0
+    for e in history:
+        assert 0 <= e["eval_reasoning_share"] <= 1 and e["eval_claims"] >= 0
+
+
+def test_grpo_needs_groups_to_compare():
+    with pytest.raises(HaloForgeError, match="samples_per_prompt must be at least 2"):
+        VLMRAFTConfig(algorithm="grpo", samples_per_prompt=1).validate()
+    with pytest.raises(HaloForgeError, match="algorithm must be raft or grpo"):
+        VLMRAFTConfig(algorithm="ppo").validate()

@@ -43,6 +43,30 @@ def test_repeated_claims_count_once():
     assert len(extract_claims("two squares. two squares. two squares.")) == 2
 
 
+def test_a_count_is_qualified_by_its_colour_and_side():
+    [count] = [c for c in extract_claims("There are 2 red circles on the left.") if c.kind == "count"]
+    assert (count.subject, count.value, count.color, count.side) == ("circle", "2", "red", "left")
+    assert not [c for c in extract_claims("There are 2 red circles on the left.") if c.kind == "side"]
+    assert ("side", "", "left") in claims("The shapes are on the left.")
+
+
+def test_counts_in_a_mixed_scene_count_only_the_named_group(verifier):
+    """2 red circles on the left beside 1 red and 1 blue circle on the right: every group claim
+    true of its own group, each swapped one refuted (scene-wide counting refuted true claims)."""
+    scene = {"width": 56, "height": 56, "objects": [
+        {"kind": "circle", "color": "red", "box": [2, 2, 13, 13]}, {"kind": "circle", "color": "red", "box": [2, 30, 13, 41]},
+        {"kind": "circle", "color": "red", "box": [40, 2, 51, 13]}, {"kind": "circle", "color": "blue", "box": [40, 30, 51, 41]}]}
+    image = synthetic.render_scene(scene)
+
+    def counts(text):
+        checks = verifier.verify(image, "?", text + " The answer is 4.", "4", {"scene": scene}).details["perception"].checks
+        return [c["score"] for c in checks if c["name"].startswith("count:")]
+
+    assert counts("There are 2 red circles on the left. There is 1 blue circle on the right.") == [1.0, 1.0]
+    assert counts("There are 3 red circles. There are 4 circles.") == [1.0, 1.0]
+    assert counts("There are 2 red circles on the right. There are 2 blue circles.") == [0.0, 0.0]
+
+
 def test_relations_and_text():
     assert ("relation", "cat", "left of:car") in claims("The cat is to the left of the car.")
     assert ("text", "", "stop") in claims('The sign says "STOP".')
@@ -264,6 +288,14 @@ def test_negative_existence_claims_are_checked_as_absence(verifier):
     assert r.details["perception"].score == 1.0
     r = verifier.verify(image, "Is there a circle?", "There is no circle. The answer is no.", ["yes"], ann)
     assert r.details["perception"].score == 0.0
+
+
+def test_a_total_of_the_counted_groups_agrees_with_the_reasoning(verifier):
+    s = scene_sample("count")
+    reasoning = "There are 2 red circles on the left. There is 1 blue square on the right."
+    consistency = {a: next(c for c in verifier.verify(s.image, "?", f"{reasoning} The answer is {a}.", a).details[
+        "reasoning"].checks if c["name"] == "consistency")["score"] for a in ("3", "2", "1", "5")}
+    assert consistency == {"3": 1.0, "2": 1.0, "1": 1.0, "5": 0.0}
 
 
 def test_enumerators_are_not_reasoning():

@@ -39,7 +39,10 @@ class VLMRAFTConfig:
                                         "instead of the dataset's held-out split or partition.")
     seed: int = _f(0, "Seed for data order, sampling and training.")
 
-    # The RAFT cycle.
+    # The cycle.
+    algorithm: str = _f("raft", "raft (fine-tune on the verified keep-set) or grpo (TRL's GRPOTrainer, the same "
+                                "verifier as reward, one pass over the cycle's prompts).")
+    grpo_prompts_per_step: int = _f(4, "GRPO: prompts per optimizer step (each with samples_per_prompt completions).")
     num_cycles: int = _f(6, "Number of RAFT cycles; checkpoints are cycle_1 .. cycle_N.", "--cycles")
     prompts_per_cycle: int | None = _f(None, "Prompts sampled each cycle (default: all training samples).")
     samples_per_prompt: int = _f(4, "Completions sampled per prompt (K).")
@@ -118,7 +121,8 @@ class VLMRAFTConfig:
         """Every inconsistency in the config, each naming the field and the fix."""
         p = []
         for name in ("num_cycles", "samples_per_prompt", "max_new_tokens", "rollout_batch_size",
-                     "finetune_batch_size", "gradient_accumulation_steps", "max_kept_per_prompt", "lora_r"):
+                     "finetune_batch_size", "gradient_accumulation_steps", "max_kept_per_prompt", "lora_r",
+                     "grpo_prompts_per_step"):
             if getattr(self, name) < 1:
                 p.append(f"{name} must be at least 1, got {getattr(self, name)}")
         for name in ("limit", "eval_limit", "prompts_per_cycle", "num_threads", "min_pixels", "max_pixels"):
@@ -150,6 +154,10 @@ class VLMRAFTConfig:
             p.append(f"adapter {self.adapter!r} is unknown; choose one of {', '.join(ADAPTERS)}")
         if self.min_pixels and self.max_pixels and self.min_pixels > self.max_pixels:
             p.append(f"min_pixels ({self.min_pixels}) exceeds max_pixels ({self.max_pixels})")
+        if self.algorithm not in ("raft", "grpo"):
+            p.append(f"algorithm must be raft or grpo, got {self.algorithm!r}")
+        if self.algorithm == "grpo" and self.samples_per_prompt < 2:
+            p.append("grpo compares completions within a group: samples_per_prompt must be at least 2")
         if self.ocr_backend not in ("rapidocr", "tesseract", "easyocr", "none"):
             p.append(f"ocr_backend must be rapidocr, tesseract, easyocr or none, got {self.ocr_backend!r}")
         if self.detector not in ("shapes", "yolo", "none"):

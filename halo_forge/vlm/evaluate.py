@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from . import metrics, rollout
 from .answers import extract_answer
 from .data.sample import VLMSample
+from .grounding import Grounding, grounding
 from .models.loading import LoadedModel
+from .verifiers import VisionVerifier
 
 
 @dataclass
@@ -17,6 +19,7 @@ class Evaluation:
     completions: list[str]
     predictions: list[str]  # the answers extracted from the completions
     scores: list[float]
+    grounding: Grounding | None = None  # with a verifier: hallucinated claims and reasoning share
 
 
 def evaluate(
@@ -27,7 +30,9 @@ def evaluate(
     batch_size: int = 32,
     max_new_tokens: int = 64,
     show_progress: bool = True,
+    verifier: VisionVerifier | None = None,
 ) -> Evaluation:
+    """Greedy answers scored by `metric`; with a `verifier`, also how grounded they are."""
     completions = [
         group[0]
         for group in rollout.generate(
@@ -38,4 +43,8 @@ def evaluate(
     predictions = [extract_answer(c) for c in completions]
     scores = [metrics.score(metric, p, s.answers, s.annotations) for p, s in zip(predictions, samples)]
     accuracy = sum(scores) / len(scores) if scores else 0.0
-    return Evaluation(accuracy=accuracy, completions=completions, predictions=predictions, scores=scores)
+    checked = None
+    if verifier is not None:
+        checked = grounding([group[0] for group in verifier.verify_batch(samples, [[c] for c in completions])])
+    return Evaluation(accuracy=accuracy, completions=completions, predictions=predictions, scores=scores,
+                      grounding=checked)

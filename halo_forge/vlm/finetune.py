@@ -27,7 +27,7 @@ class FinetuneStats:
     loss: float  # mean training loss over the pass
 
 
-class _RichProgress(TrainerCallback):
+class RichProgress(TrainerCallback):
     """A progress bar for the fine-tune phase, in place of the Trainer's tqdm and log dicts."""
 
     def __init__(self, description: str, enabled: bool):
@@ -61,7 +61,7 @@ def strip_input_gradient_hooks(model: torch.nn.Module) -> None:
             del hooks[key]
 
 
-class _NoInputGradients(TrainerCallback):
+class NoInputGradients(TrainerCallback):
     """Strips the input-gradient hooks before every step (the Trainer adds them as it starts)."""
 
     def on_step_begin(self, args, state, control, model=None, **kwargs):
@@ -82,6 +82,20 @@ def training_rows(loaded: LoadedModel, pairs: Sequence[tuple[VLMSample, str]]) -
     )
 
 
+def trainer_arguments(loaded: LoadedModel, workdir: str, learning_rate: float, gradient_checkpointing: bool,
+                      seed: int) -> dict:
+    """The TrainingArguments every halo-forge fine-tune shares (SFT and GRPO alike): a constant
+    learning rate (the per-cycle decay is the schedule), the model's own precision, non-reentrant
+    checkpointing, no saving, no logging but ours."""
+    dtype = next(loaded.model.parameters()).dtype
+    return dict(
+        output_dir=workdir, learning_rate=learning_rate, lr_scheduler_type="constant", warmup_steps=0,
+        gradient_checkpointing=gradient_checkpointing, gradient_checkpointing_kwargs={"use_reentrant": False},
+        bf16=dtype == torch.bfloat16, fp16=dtype == torch.float16, use_cpu=not torch.cuda.is_available(),
+        save_strategy="no", report_to="none", logging_steps=1, disable_tqdm=True, seed=seed, data_seed=seed,
+    )
+
+
 def finetune(
     loaded: LoadedModel,
     pairs: Sequence[tuple[VLMSample, str]],
@@ -99,35 +113,20 @@ def finetune(
     """Trains `loaded.model` in place on (sample, completion) pairs with a constant learning rate."""
     if not pairs:
         return FinetuneStats(steps=0, loss=float("nan"))
-    dtype = next(loaded.model.parameters()).dtype
     with tempfile.TemporaryDirectory(prefix="halo-forge-sft-") as workdir:
         args = SFTConfig(
-            output_dir=workdir,
             per_device_train_batch_size=batch_size,
             gradient_accumulation_steps=gradient_accumulation_steps,
             num_train_epochs=epochs,
-            learning_rate=learning_rate,
-            lr_scheduler_type="constant",  # the per-cycle decay is the schedule
-            warmup_steps=0,
             max_length=None,  # truncating would cut image tokens
-            gradient_checkpointing=gradient_checkpointing,
-            gradient_checkpointing_kwargs={"use_reentrant": False},
-            bf16=dtype == torch.bfloat16,
-            fp16=dtype == torch.float16,
-            use_cpu=not torch.cuda.is_available(),
-            save_strategy="no",
-            report_to="none",
-            logging_steps=1,
-            disable_tqdm=True,
-            seed=seed,
-            data_seed=seed,
+            **trainer_arguments(loaded, workdir, learning_rate, gradient_checkpointing, seed),
         )
         trainer = SFTTrainer(
             model=loaded.model,
             args=args,
             train_dataset=training_rows(loaded, pairs),
             processing_class=loaded.processor,
-            callbacks=[_RichProgress(description, show_progress), _NoInputGradients(), *callbacks],
+            callbacks=[RichProgress(description, show_progress), NoInputGradients(), *callbacks],
         )
         trainer.remove_callback(PrinterCallback)  # it prints a dict per log step
         output = trainer.train()

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import torch
 from rich.progress import track
+from transformers import LogitsProcessor, LogitsProcessorList
 
 from .data.sample import VLMSample
 from .models.loading import LoadedModel
@@ -34,6 +35,35 @@ def encode_prompts(loaded: LoadedModel, samples: Sequence[VLMSample]) -> dict:
     return inputs.to(loaded.device)
 
 
+class EntropyMeter(LogitsProcessor):
+    """Mean entropy (nats) of the model's next-token distributions over the tokens it samples: the
+    diversity RAFT's positive-only training tends to collapse. Measured before temperature (custom
+    processors run before generate's warpers), so it is the model's own; finished rows are left out."""
+
+    def __init__(self, stop_ids: Sequence[int]):
+        self.stop_ids = torch.tensor(sorted(set(stop_ids)))
+        self.total, self.tokens, self.done = 0.0, 0, None
+
+    def start_batch(self) -> None:
+        self.done = None
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        if self.done is None:  # first step of a batch: the last token is the prompt's
+            self.done = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+        else:
+            self.done |= torch.isin(input_ids[:, -1], self.stop_ids.to(input_ids.device))
+        logp = torch.log_softmax(scores.float(), dim=-1)
+        entropy = -(logp.exp() * logp).nan_to_num().sum(-1)
+        live = ~self.done
+        self.total += float(entropy[live].sum())
+        self.tokens += int(live.sum())
+        return scores
+
+    @property
+    def mean(self) -> float | None:
+        return self.total / self.tokens if self.tokens else None
+
+
 @torch.inference_mode()
 def generate(
     loaded: LoadedModel,
@@ -46,8 +76,10 @@ def generate(
     batch_size: int = 32,
     description: str = "rollout",
     show_progress: bool = True,
+    entropy: EntropyMeter | None = None,
 ) -> list[list[str]]:
-    """`num_samples` completions for each sample; temperature 0 means greedy."""
+    """`num_samples` completions for each sample; temperature 0 means greedy. `entropy` measures
+    the sampling distributions on the way."""
     sampling = temperature > 0
     if not sampling and num_samples > 1:
         raise ValueError("Greedy decoding gives one completion per prompt; set a temperature above 0 for K > 1.")
@@ -63,6 +95,9 @@ def generate(
     batches = list(_batches(samples, batch_size))
     for batch in track(batches, description=description, disable=not show_progress, transient=True):
         inputs = encode_prompts(loaded, batch)
+        if entropy is not None:
+            entropy.start_batch()
+            settings["logits_processor"] = LogitsProcessorList([entropy])
         output = loaded.model.generate(**inputs, **settings, pad_token_id=tokenizer.pad_token_id)
         texts = tokenizer.batch_decode(output[:, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
         completions.extend(

@@ -85,7 +85,7 @@ def run_sft(options: SFTOptions, console: Console | None = None) -> dict:
     if options.target_accuracy is not None:
         callbacks.append(_StopAtTarget(check, options.eval_every, options.target_accuracy, console))
     stats = finetune(
-        loaded, [(s, s.answer) for s in train_set], learning_rate=options.learning_rate, epochs=options.epochs,
+        loaded, [(s, s.target) for s in train_set], learning_rate=options.learning_rate, epochs=options.epochs,
         batch_size=options.batch_size, seed=options.seed, callbacks=callbacks, description="sft",
     )
     accuracy = check()

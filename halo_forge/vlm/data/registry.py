@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ...errors import HaloForgeError
-from . import hub, jsonl, synthetic
+from . import hub, jsonl, reasoning, synthetic
 from .images import in_held_out
 from .sample import VLMSample
 
@@ -50,6 +50,10 @@ class DatasetSpec:
 
 def _load_synthetic(spec: DatasetSpec, split: str, limit: int | None, seed: int, path=None, on_skip=None, keep=None):
     return synthetic.generate(split, limit, seed=seed, keep=keep)
+
+
+def _load_reasoning(spec: DatasetSpec, split: str, limit: int | None, seed: int, path=None, on_skip=None, keep=None):
+    return reasoning.generate(split, limit, seed=seed, keep=keep)
 
 
 def _load_hub(spec: DatasetSpec, split: str, limit: int | None, seed: int, path=None, on_skip=None, keep=None):
@@ -86,6 +90,14 @@ REGISTRY: dict[str, DatasetSpec] = {
         metric="exact_match",
         loader=_load_synthetic,
         prompt="{question}",
+    ),
+    "synthetic-reasoning": DatasetSpec(
+        name="synthetic-reasoning",
+        task="Shapes, two facts per question; answer-only labels, worked answers in 'demonstrations'",
+        hub_id=None,
+        splits=dict(reasoning.SPLIT_SIZES),
+        metric="exact_match",
+        loader=_load_reasoning,
     ),
     "textvqa": DatasetSpec(
         name="textvqa",

@@ -15,7 +15,7 @@ class VLMSample:
 
     `image` is a decoded PIL image or a path; `annotations` carries whatever truth the dataset
     has beyond the answers (a synthetic scene description, TextVQA's OCR tokens, multiple-choice
-    options) so that verifiers can check claims against it.
+    options) so that verifiers can check claims against it; it is never a training target.
     """
 
     id: str
@@ -23,11 +23,17 @@ class VLMSample:
     question: str
     answers: list[str]
     annotations: dict[str, Any] = field(default_factory=dict)
+    demonstration: str | None = None  # a worked answer (reasoning, then the answer), where the data has one
 
     @property
     def answer(self) -> str:
-        """The canonical answer (the first one), used as the SFT target."""
+        """The canonical answer (the first one)."""
         return self.answers[0] if self.answers else ""
+
+    @property
+    def target(self) -> str:
+        """What supervised fine-tuning trains on: the worked answer where there is one, else the answer."""
+        return self.demonstration or self.answer
 
     def load_image(self) -> Image.Image:
         """The image as RGB, opened lazily so a dataset of paths costs nothing until it is used."""

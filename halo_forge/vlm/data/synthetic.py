@@ -31,11 +31,12 @@ QUESTIONS = {
 }
 
 # A distinct seed offset per split keeps the splits disjoint streams of the same distribution.
-SPLIT_OFFSETS = {"train": 0, "validation": 1_000_003, "test": 2_000_003}
+SPLIT_OFFSETS = {"train": 0, "validation": 1_000_003, "test": 2_000_003, "demonstrations": 3_000_017}
 SPLIT_SIZES = {"train": 2000, "validation": 500, "test": 500}
+EXCLUDED = {"train": ("validation", "test"), "test": ("validation",)}  # split -> splits it shares no image with
 
 
-def _place_boxes(rng: random.Random, side: str, count: int) -> list[list[int]]:
+def place_boxes(rng: random.Random, side: str, count: int) -> list[list[int]]:
     """Non-overlapping boxes inside the half named by `side`: distinct cells of a grid, jittered."""
     cell, half = IMAGE_SIZE // 4, IMAGE_SIZE // 2
     xs = {"left": range(0, half, cell), "right": range(half, IMAGE_SIZE, cell)}.get(side, range(0, IMAGE_SIZE, cell))
@@ -72,7 +73,7 @@ def make_sample(rng: random.Random, sample_id: str) -> VLMSample:
     """One scene and one question about it, drawn from `rng`."""
     kind, color = rng.choice(KINDS), rng.choice(list(COLORS))
     count, side = rng.randint(1, MAX_COUNT), rng.choice(SIDES)
-    boxes = _place_boxes(rng, side, count)
+    boxes = place_boxes(rng, side, count)
     scene = {
         "width": IMAGE_SIZE,
         "height": IMAGE_SIZE,
@@ -90,36 +91,47 @@ def make_sample(rng: random.Random, sample_id: str) -> VLMSample:
     )
 
 
-@functools.lru_cache(maxsize=8)
-def _held_out_images(split: str, seed: int) -> frozenset[str]:
-    """Content keys of every image of a held-out split at its declared size."""
-    return frozenset(content_key(s.image) for s in generate(split, seed=seed))
+Maker = Callable[[random.Random, str, str], VLMSample]  # (rng, sample id, split) -> sample
 
 
-def _excluded(split: str, seed: int) -> frozenset[str]:
-    """Images a split must not contain: train none of validation's or test's, test none of validation's."""
-    held_out = {"train": ("validation", "test"), "test": ("validation",)}.get(split, ())
-    return frozenset().union(*(_held_out_images(h, seed) for h in held_out))
+def _shapes(rng: random.Random, sample_id: str, split: str) -> VLMSample:
+    return make_sample(rng, f"synthetic-{sample_id}")
 
 
-def generate(split: str, n: int | None = None, seed: int = 0,
-             keep: Callable[[str], bool] | None = None) -> list[VLMSample]:
-    """`n` samples of `split`, the same for the same (split, seed), disjoint across splits by image
-    content (a scene drawn for validation or test is redrawn for train). `keep` filters by image
-    content key (a partition of the split)."""
-    if split not in SPLIT_OFFSETS:
-        raise ValueError(f"The synthetic dataset has no split {split!r}; choose one of {', '.join(SPLIT_OFFSETS)}.")
-    n = SPLIT_SIZES[split] if n is None else n
+@functools.lru_cache(maxsize=16)
+def _images(make: Maker, split: str, seed: int, sizes: tuple, exclude: tuple) -> frozenset[str]:
+    """Content keys of every image of a split at its declared size (`sizes`, `exclude` as item tuples)."""
+    samples = generate(split, seed=seed, make=make, sizes=dict(sizes), exclude=dict(exclude))
+    return frozenset(content_key(s.image) for s in samples)
+
+
+def _draw_split(make: Maker, split: str, n: int, seed: int, excluded: frozenset[str],
+                keep: Callable[[str], bool] | None) -> list[VLMSample]:
     rng = random.Random(seed * 7_919 + SPLIT_OFFSETS[split])
-    excluded = _excluded(split, seed)
     samples, draws = [], 0
     while len(samples) < n and draws < 50 * max(n, 1):
-        sample = make_sample(rng, f"synthetic-{split}-{draws}")
+        sample = make(rng, f"{split}-{draws}", split)
         draws += 1
         key = content_key(sample.image)
         if key not in excluded and (keep is None or keep(key)):
             samples.append(sample)
     return samples
+
+
+def generate(split: str, n: int | None = None, seed: int = 0,
+             keep: Callable[[str], bool] | None = None, *, make: Maker = _shapes,
+             sizes: dict[str, int] | None = None, exclude: dict[str, tuple[str, ...]] | None = None) -> list[VLMSample]:
+    """`n` samples of `split`, the same for the same (split, seed), disjoint across splits by image
+    content: a scene drawn for a split named in `exclude[split]` is redrawn (by default train
+    redraws validation's and test's, test redraws validation's). `keep` filters by image content
+    key (a partition of the split). `make` draws one sample; the shapes task by default."""
+    sizes = sizes or SPLIT_SIZES
+    exclude = EXCLUDED if exclude is None else exclude
+    if split not in sizes:
+        raise ValueError(f"This synthetic dataset has no split {split!r}; choose one of {', '.join(sizes)}.")
+    frozen = tuple(sizes.items()), tuple(exclude.items())
+    excluded = frozenset().union(*(_images(make, other, seed, *frozen) for other in exclude.get(split, ())))
+    return _draw_split(make, split, sizes[split] if n is None else n, seed, excluded, keep)
 
 
 def vocabulary_text() -> list[str]:

@@ -36,7 +36,7 @@ from transformers import (
 )
 
 from ...errors import HaloForgeError
-from ..data import synthetic
+from ..data import reasoning, synthetic
 
 # Qwen2-VL's chat format, reduced to what a single-image turn needs.
 QWEN_CHAT_TEMPLATE = (
@@ -93,7 +93,7 @@ def train_tokenizer(special_tokens: list[str], vocab_size: int = 400) -> PreTrai
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    corpus = synthetic.vocabulary_text() + EXTRA_TEXT
+    corpus = synthetic.vocabulary_text() + reasoning.vocabulary_text() + EXTRA_TEXT
     tok.train_from_iterator(corpus * 20, trainer=trainer)
     return PreTrainedTokenizerFast(tokenizer_object=tok)
 

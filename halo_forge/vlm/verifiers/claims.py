@@ -1,6 +1,7 @@
 """Visual claims a completion makes, read off its text with word boundaries.
 
-Only what the text plainly asserts becomes a claim: "3 red circles" claims a count and a colour;
+Only what the text plainly asserts becomes a claim: "3 red circles" claims a count of red circles
+and a colour, "2 red circles on the left" a count of red circles in the left half;
 "category" is not a cat and "written in 2019 sales" is not a count of 2019 sales, because nouns
 must be whole words from the vocabulary and a count must be followed by one. Negated mentions
 ("no dog", "there is no gray shape", "does not contain a circle") are claims of absence, checked
@@ -42,11 +43,13 @@ _COLOR = "(" + "|".join(COLORS) + ")"
 _NUMBER = r"(\d+|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + ")"
 _NEGATION = r"(?:no|not|without|never|isn't|aren't|not\s+(?:contain|have|include|show)|n't\s+(?:contain|have|include|show))"
 
-COUNT = re.compile(rf"\b{_NUMBER}\s+(?:{_COLOR}\s+)?{_NOUN}\b", re.IGNORECASE)
+_SIDE = r"(?:on|at|in|to(?:wards)?)\s+the\s+(left|right|top|bottom)\b"
+
+COUNT = re.compile(rf"\b{_NUMBER}\s+(?:{_COLOR}\s+)?{_NOUN}\b(?:\s+{_SIDE})?", re.IGNORECASE)
 COLOR_NOUN = re.compile(rf"\b{_COLOR}\s+{_NOUN}\b", re.IGNORECASE)
 NOUN_IS_COLOR = re.compile(rf"\b{_NOUN}\s+(?:is|are)\s+(?:all\s+|both\s+)?{_COLOR}\b", re.IGNORECASE)
 OBJECT = re.compile(rf"\b{_NOUN}\b", re.IGNORECASE)
-SIDE = re.compile(r"\b(?:on|at|in|to(?:wards)?)\s+the\s+(left|right|top|bottom)\b", re.IGNORECASE)
+SIDE = re.compile(rf"\b{_SIDE}", re.IGNORECASE)
 RELATION = re.compile(
     rf"\b{_NOUN}\s+(?:is|are)\s+(?:to\s+the\s+)?(left of|right of|above|below|under|beneath|next to|beside)"
     rf"\s+(?:the\s+|a\s+|an\s+)?{_NOUN}\b",
@@ -63,6 +66,13 @@ class Claim:
     subject: str  # a singular noun ("circle", "shape", "dog") or "" for scene-wide claims
     value: str  # "3", "red", "left", "left of:dog", "stop"; for absent, the colour or ""
     span: str  # the words that made the claim
+    color: str = ""  # a count's qualifiers: only objects of this colour ...
+    side: str = ""  # ... in this half of the image are counted
+
+    @property
+    def key(self) -> tuple[str, str, str, str, str]:
+        """What the claim asserts, without the words that made it: equal keys are one claim."""
+        return self.kind, self.subject, self.value, self.color, self.side
 
 
 def _noun(word: str) -> str:
@@ -83,10 +93,11 @@ def _number(word: str) -> int:
 
 def extract_claims(text: str) -> list[Claim]:
     """Every distinct claim in `text`, in order; a claim repeated counts once."""
-    claims: dict[tuple[str, str, str], Claim] = {}
+    claims: dict[tuple, Claim] = {}
 
-    def add(kind, subject, value, span):
-        claims.setdefault((kind, subject, value), Claim(kind, subject, value, span))
+    def add(kind, subject, value, span, color="", side=""):
+        claim = Claim(kind, subject, value, span, color, side)
+        claims.setdefault(claim.key, claim)
 
     absences = list(ABSENT.finditer(text))
     for m in absences:
@@ -95,9 +106,13 @@ def extract_claims(text: str) -> list[Claim]:
     def negated(m) -> bool:
         """Whether a mention lies inside a claim of absence ("no red circle"): not a claim of presence."""
         return any(a.start() <= m.start() < a.end() for a in absences)
+
+    counted = []  # "on the left" that qualifies a count is not a claim about the whole scene
     for m in COUNT.finditer(text):
         noun = _noun(m.group(3))
-        add("count", noun, str(_number(m.group(1))), m.group(0))
+        add("count", noun, str(_number(m.group(1))), m.group(0), color=_color(m.group(2)), side=(m.group(4) or "").lower())
+        if m.group(4):
+            counted.append(m.span(4))
         if m.group(2):
             add("color", noun, _color(m.group(2)), m.group(0))
     for m in COLOR_NOUN.finditer(text):
@@ -110,7 +125,8 @@ def extract_claims(text: str) -> list[Claim]:
         if noun not in GENERIC and not negated(m):
             add("object", noun, "present", m.group(0))
     for m in SIDE.finditer(text):
-        add("side", "", m.group(1).lower(), m.group(0))
+        if m.span(1) not in counted:
+            add("side", "", m.group(1).lower(), m.group(0))
     for m in RELATION.finditer(text):
         add("relation", _noun(m.group(1)), f"{RELATIONS[m.group(2).lower()]}:{_noun(m.group(3))}", m.group(0))
     for m in TEXT.finditer(text):

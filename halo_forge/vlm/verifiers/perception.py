@@ -13,6 +13,11 @@ def _centre(box) -> tuple[float, float]:
     return (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
 
 
+def _on_side(box, side: str, width: int, height: int) -> bool:
+    x, y = _centre(box)
+    return {"left": x < width / 2, "right": x > width / 2, "top": y < height / 2, "bottom": y > height / 2}[side]
+
+
 def _relation_holds(relation: str, a, b) -> bool:
     (ax, ay), (bx, by) = _centre(a), _centre(b)
     width = max(a[2] - a[0], b[2] - b[0])
@@ -60,9 +65,16 @@ class PerceptionChecker:
                 return 1.0, f"{len(matching)} {claim.subject}(s) seen"
             return (None, "a shape the detector cannot name") if unnamed else (0.0, f"no {claim.subject} seen")
         if claim.kind == "count":
+            if claim.side:
+                matching, unnamed = ([o for o in group if _on_side(o["box"], claim.side, evidence.width, evidence.height)]
+                                     for group in (matching, unnamed))
+            if claim.color:
+                unnamed = unnamed + [o for o in matching if o.get("color") is None]
+                matching = [o for o in matching if o.get("color") == claim.color]
+            where = " ".join(w for w in (claim.color, claim.subject or "object", claim.side and f"on the {claim.side}") if w)
             if unnamed:
-                return None, f"{len(matching)} seen, and {len(unnamed)} shape(s) the detector cannot name"
-            return float(len(matching) == int(claim.value)), f"{len(matching)} seen"
+                return None, f"{len(matching)} {where} seen, and {len(unnamed)} the detector cannot fully name"
+            return float(len(matching) == int(claim.value)), f"{len(matching)} {where} seen"
         if claim.kind == "absent":
             return self._absent(claim, matching, unnamed)
         if claim.kind == "color":
@@ -79,8 +91,7 @@ class PerceptionChecker:
                 return 0.0, "no objects seen"
             xs, ys = zip(*(_centre(o["box"]) for o in objects))
             cx, cy = sum(xs) / len(xs), sum(ys) / len(ys)
-            side = {"left": cx < evidence.width / 2, "right": cx > evidence.width / 2,
-                    "top": cy < evidence.height / 2, "bottom": cy > evidence.height / 2}[claim.value]
+            side = _on_side([cx, cy, cx, cy], claim.value, evidence.width, evidence.height)
             return float(side), f"objects centred at ({cx:.0f}, {cy:.0f}) of {evidence.width}x{evidence.height}"
         if claim.kind == "relation":
             relation, other = claim.value.split(":")

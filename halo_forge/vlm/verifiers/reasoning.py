@@ -67,7 +67,7 @@ class ReasoningChecker:
         steps = []
         for sentence in (s for s in _SENTENCE.split(reasoning) if s.strip() and not states_answer(s)):
             sentence = _ENUMERATOR.sub("", sentence)
-            content = {(c.kind, c.subject, c.value) for c in extract_claims(sentence)}
+            content = {c.key for c in extract_claims(sentence)}
             words = [w for w in _WORD.findall(sentence) if w.lower() not in FILLER]
             if len(words) >= 2:
                 content |= {("number", n) for n in _NUMBER.findall(sentence)}
@@ -81,13 +81,19 @@ class ReasoningChecker:
         counts: dict[str, set[str]] = {}
         for c in claims:
             if c.kind == "count":
-                counts.setdefault(c.subject, set()).add(c.value)
+                group = " ".join(w for w in (c.color, c.subject, c.side and f"on the {c.side}") if w)
+                counts.setdefault(group, set()).add(c.value)
         clash = [s for s, values in counts.items() if len(values) > 1]
         if clash:
             return False, f"different counts of {clash[0]}: {', '.join(sorted(counts[clash[0]]))}"
         answer_words = set(re.findall(r"[a-z0-9.]+", answer))
         for kind, vocabulary in (("count", None), ("color", COLORS), ("side", SIDES)):
             said = {c.value for c in claims if c.kind == kind}
+            counted = [int(c.value) for c in claims if c.kind == "count"]
+            if kind == "count" and len(counted) > 1:  # the total of the groups counted agrees too
+                said.add(str(sum(counted)))
+            if kind == "side":  # sides that qualify counts are said as well
+                said |= {c.side for c in claims if c.side}
             given = answer_words & set(vocabulary) if vocabulary else {w for w in answer_words if w.isdigit()}
             if said and given and not (said & given):
                 return False, f"the reasoning says {', '.join(sorted(said))} but the answer is {', '.join(sorted(given))}"

@@ -26,18 +26,35 @@ from .result import StageResult, VerifyResult
 
 CORRECT_FLOOR = 0.5  # a wrong answer's reward stays strictly below this, a right one's at or above it
 NEUTRAL = 0.5  # the score of a stage that abstains
+REFUTED_BELOW = 0.5  # a checked claim scoring under this (0 for all-or-nothing claims) is refuted
+
+
+def refuted_share(perception: StageResult | None) -> tuple[int, int]:
+    """(refuted, checked): how many of the perception stage's checked claims the evidence refutes."""
+    scores = [c["score"] for c in perception.checks if c["score"] is not None] if perception else []
+    return sum(s < REFUTED_BELOW for s in scores), len(scores)
 
 
 def combine(stages: dict[str, StageResult], weights: dict[str, float], success: bool) -> float:
     """The tiered reward: the weighted mean of the stage scores (NEUTRAL for an abstaining stage),
-    mapped into the answer's tier."""
+    mapped into the answer's tier. A hallucination costs more than silence: when perception counts
+    and refutes any claim, the quality falls below that of the same answer given bare, scaled by
+    the share of claims confirmed (so a half-true description cannot ride on its true half)."""
     used = {name: w for name, w in weights.items() if w > 0 and name in stages}
     total = sum(used.values())
+
+    def quality(scores: dict[str, float]) -> float:
+        return sum(w * scores[name] for name, w in used.items()) / total if total else 0.0
+
     scores = {name: NEUTRAL if stages[name].score is None else stages[name].score for name in used}
-    quality = sum(w * scores[name] for name, w in used.items()) / total if total else 0.0
+    value = quality(scores)
+    refuted, checked = refuted_share(stages.get("perception"))
+    if refuted and "perception" in used:
+        bare = quality({**dict.fromkeys(scores, NEUTRAL), **{k: v for k, v in scores.items() if k == "output"}})
+        value = bare * (checked - refuted) / checked * 0.99
     if success:
-        return CORRECT_FLOOR + (1 - CORRECT_FLOOR) * quality
-    return CORRECT_FLOOR * quality * 0.99
+        return CORRECT_FLOOR + (1 - CORRECT_FLOOR) * value
+    return CORRECT_FLOOR * value * 0.99
 
 
 class VisionVerifier:

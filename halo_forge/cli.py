@@ -7,6 +7,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -228,10 +229,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     if not history_file.is_file():
         raise HaloForgeError(f"{history_file} does not exist; is {args.run!r} the --output of a `vlm train` run?")
     history = json.loads(history_file.read_text())
-    table = Table(title=f"RAFT run {args.run}")
-    for column in ("cycle", "eval accuracy", "hallucinated claims", "reasoning", "mean reward", "kept / sampled",
-                   "learning rate", "seconds"):
-        table.add_column(column, justify="right")
+    table = Table(title=f"run {args.run}", caption="refuted: share of the held-out answers' visual claims the image "
+                  "refutes; reasoning: share of answers that reason first", box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in ("cycle", "accuracy", "refuted", "reasoning", "reward", "kept", "lr", "seconds"):
+        table.add_column(column, justify="right", no_wrap=True, min_width=9 if column == "kept" else len(column))
 
     def share(value) -> str:
         return "" if value is None else f"{value:.1%}"
@@ -240,11 +241,11 @@ def cmd_report(args: argparse.Namespace) -> int:
         seconds = sum(v for k, v in e.items() if k.endswith("_seconds"))
         grounded = share(e.get("eval_hallucination_rate")), share(e.get("eval_reasoning_share"))
         if e["cycle"] == 0:
-            table.add_row("0 (before)", f"{e['eval_accuracy']:.3f}", *grounded, "", "", "", f"{seconds:.1f}")
+            table.add_row("0", f"{e['eval_accuracy']:.3f}", *grounded, "", "", "", f"{seconds:.1f}")
             continue
         table.add_row(
             str(e["cycle"]), f"{e['eval_accuracy']:.3f}", *grounded, f"{e['mean_reward']:.3f}",
-            f"{e['num_kept']} / {e['num_samples']}", f"{e['learning_rate']:.2e}", f"{seconds:.1f}",
+            f"{e['num_kept']}/{e['num_samples']}", f"{e['learning_rate']:.1e}", f"{seconds:.1f}",
         )
     console.print(table)
     first, last = history[0], history[-1]

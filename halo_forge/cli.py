@@ -178,7 +178,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_make_tiny_model(args: argparse.Namespace) -> int:
     from .vlm.models.tiny import build_tiny_model
 
-    path = build_tiny_model(args.family, args.output, seed=args.seed)
+    path = build_tiny_model(args.family, args.output, seed=args.seed, size=args.size)
     console.print(f"tiny {args.family} model saved to {path}")
     return 0
 
@@ -324,6 +324,8 @@ def build_parser() -> argparse.ArgumentParser:
     tiny.add_argument("--family", default="qwen2_vl")
     tiny.add_argument("--output", required=True)
     tiny.add_argument("--seed", type=int, default=0)
+    tiny.add_argument("--size", default="tiny", help="tiny (0.6M parameters, the default) or small (about 3.7M; "
+                                                     "Qwen families only)")
     tiny.set_defaults(func=cmd_make_tiny_model)
 
     vlm.add_parser("datasets", help="List the datasets halo-forge knows.").set_defaults(func=cmd_datasets)

@@ -125,3 +125,11 @@ def test_vqa_success_needs_three_agreeing_annotators():
 
 def test_relaxed_accuracy_success_is_as_defined():
     assert correct("10.4", ["10"], "relaxed_accuracy") and not correct("10.6", ["10"], "relaxed_accuracy")
+
+
+def test_control_characters_in_a_sample_read_as_spaces():
+    """A sampled "to\x1dtop" is the word top after "to" (splitlines() would end a line at \x1d and keep "to")."""
+    from halo_forge.vlm.answers import extract_answer
+
+    assert extract_answer("to\x1dtop") == "to top"
+    assert extract_answer("The answer is\x1cred.") == "red"

@@ -14,11 +14,13 @@ import re
 _MARKER = re.compile(r"\b(?:final answer|the answer|answer)\s*(?:is(?![\w'’])\s*:?|:)\s*", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[.!?](?=\s)")
 _WRAPPING = " \t\n\"'`*_"
+# Control characters a sampled completion may hold; some (\x1c-\x1e) would end a line for splitlines().
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def split_final(text: str) -> tuple[str, str]:
-    """(what comes before the final answer, the final answer's text)."""
-    text = text.strip()
+    """(what comes before the final answer, the final answer's text); control characters read as spaces."""
+    text = _CONTROL.sub(" ", text).strip()
     matches = list(_MARKER.finditer(text))
     if matches:
         return text[: matches[-1].start()], text[matches[-1].end() :]

@@ -114,18 +114,30 @@ def _qwen_tokenizer() -> PreTrainedTokenizerFast:
     )
 
 
-def _qwen_text_config(tokenizer) -> dict:
+# The sizes `make-tiny-model --size` builds: language model, vision tower and image resolution.
+# tiny (0.63M parameters, 56x56 pixels = 4 image tokens) learns the synthetic tasks in minutes;
+# small (about 3.7M, 112x112 = 16 image tokens, so a 64x64 image is seen at twice its size)
+# learns image-dependent questions about several shapes.
+SIZES = {
+    "tiny": {"hidden": 128, "layers": 2, "vision_depth": 2, "vision_dim": 64, "pixels": 56 * 56},
+    "small": {"hidden": 256, "layers": 4, "vision_depth": 4, "vision_dim": 128, "pixels": 112 * 112},
+}
+
+
+def _qwen_text_config(tokenizer, size: dict) -> dict:
     """bos/eos/pad go in the text config too, or it keeps Qwen's ids (151643/151645) and warns."""
+    half_head = size["hidden"] // 4 // 2
+    third = -(-half_head // 3)  # mrope_section must sum to half the head size: tiny [4, 6, 6]
     return {
         "vocab_size": len(tokenizer),
-        "hidden_size": 128,
-        "intermediate_size": 256,
-        "num_hidden_layers": 2,
+        "hidden_size": size["hidden"],
+        "intermediate_size": 2 * size["hidden"],
+        "num_hidden_layers": size["layers"],
         "num_attention_heads": 4,
         "num_key_value_heads": 2,
         "max_position_embeddings": 512,
-        # mrope_section must sum to half the head size (128 / 4 heads = 32 -> 16).
-        "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0, "mrope_section": [4, 6, 6]},
+        "rope_parameters": {"rope_type": "default", "rope_theta": 10000.0,
+                            "mrope_section": [half_head - 2 * third, third, third]},
         "initializer_range": INIT,
         **_token_ids(tokenizer),
     }
@@ -142,18 +154,18 @@ def _qwen_vision_ids(tokenizer) -> dict:
             "vision_start_token_id": ids["<|vision_start|>"], "vision_end_token_id": ids["<|vision_end|>"]}
 
 
-def _qwen_image_processor() -> Qwen2VLImageProcessor:
+def _qwen_image_processor(pixels: int) -> Qwen2VLImageProcessor:
     # Pixel counts, not edges: 3136 = 56 x 56 gives 4 image tokens after the 2x2 merge.
-    return Qwen2VLImageProcessor(size={"shortest_edge": 3136, "longest_edge": 3136})
+    return Qwen2VLImageProcessor(size={"shortest_edge": pixels, "longest_edge": pixels})
 
 
-def _build_qwen(config_class, processor_class, vision: dict, output: Path, seed: int) -> Path:
+def _build_qwen(config_class, processor_class, vision: dict, output: Path, seed: int, size: dict) -> Path:
     """Qwen2-VL and Qwen2.5-VL share tokenizer, chat format, image processor and language model."""
     tokenizer = _qwen_tokenizer()
-    processor = processor_class(image_processor=_qwen_image_processor(), tokenizer=tokenizer,
+    processor = processor_class(image_processor=_qwen_image_processor(size["pixels"]), tokenizer=tokenizer,
                                 video_processor=Qwen2VLVideoProcessor(), chat_template=QWEN_CHAT_TEMPLATE)
     config = config_class(
-        text_config=_qwen_text_config(tokenizer),
+        text_config=_qwen_text_config(tokenizer, size),
         vision_config={**vision, "patch_size": 14, "spatial_merge_size": 2, "temporal_patch_size": 2,
                        "initializer_range": INIT},
         initializer_range=INIT,
@@ -163,17 +175,21 @@ def _build_qwen(config_class, processor_class, vision: dict, output: Path, seed:
     return _save(config, processor, tokenizer, output, seed)
 
 
-def build_qwen2_vl(output: Path, seed: int = 0) -> Path:
-    """A Qwen2-VL of about 0.63M parameters; 4 image tokens for a 56x56 image."""
-    vision = {"depth": 2, "embed_dim": 64, "hidden_size": 128, "num_heads": 2, "mlp_ratio": 2}
-    return _build_qwen(Qwen2VLConfig, Qwen2VLProcessor, vision, output, seed)
+def build_qwen2_vl(output: Path, seed: int = 0, size: str = "tiny") -> Path:
+    """A Qwen2-VL of about 0.63M parameters (4 image tokens for a 56x56 image), or a `small` one."""
+    s = SIZES[size]
+    vision = {"depth": s["vision_depth"], "embed_dim": s["vision_dim"], "hidden_size": s["hidden"], "num_heads": 2,
+              "mlp_ratio": 2}
+    return _build_qwen(Qwen2VLConfig, Qwen2VLProcessor, vision, output, seed, s)
 
 
-def build_qwen2_5_vl(output: Path, seed: int = 0) -> Path:
+def build_qwen2_5_vl(output: Path, seed: int = 0, size: str = "tiny") -> Path:
     """A Qwen2.5-VL: a windowed-attention vision tower in front of the same language model."""
-    vision = {"depth": 2, "hidden_size": 64, "intermediate_size": 128, "num_heads": 2, "out_hidden_size": 128,
-              "fullatt_block_indexes": [1], "window_size": 112}
-    return _build_qwen(Qwen2_5_VLConfig, Qwen2_5_VLProcessor, vision, output, seed)
+    s = SIZES[size]
+    vision = {"depth": s["vision_depth"], "hidden_size": s["vision_dim"], "intermediate_size": 2 * s["vision_dim"],
+              "num_heads": 2, "out_hidden_size": s["hidden"], "fullatt_block_indexes": [s["vision_depth"] - 1],
+              "window_size": 112}
+    return _build_qwen(Qwen2_5_VLConfig, Qwen2_5_VLProcessor, vision, output, seed, s)
 
 
 def _llava_tokenizer() -> PreTrainedTokenizerFast:
@@ -262,8 +278,17 @@ BUILDERS = {
 }
 
 
-def build_tiny_model(family: str, output: str | Path, seed: int = 0) -> Path:
-    """Build and save a tiny model of `family` at `output`."""
+SIZED = ("qwen2_vl", "qwen2_5_vl")  # the families built in every size; the others are tiny only
+
+
+def build_tiny_model(family: str, output: str | Path, seed: int = 0, size: str = "tiny") -> Path:
+    """Build and save a tiny (or `small`) model of `family` at `output`."""
     if family not in BUILDERS:
         raise HaloForgeError(f"No tiny-model builder for family {family!r}; choose one of {', '.join(BUILDERS)}.")
+    if size not in SIZES:
+        raise HaloForgeError(f"No tiny-model size {size!r}; choose one of {', '.join(SIZES)}.")
+    if size != "tiny":
+        if family not in SIZED:
+            raise HaloForgeError(f"Size {size!r} is built for {' and '.join(SIZED)} only, not {family!r}.")
+        return BUILDERS[family](Path(output), seed=seed, size=size)
     return BUILDERS[family](Path(output), seed=seed)

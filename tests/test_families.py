@@ -162,3 +162,22 @@ def test_a_budgeted_llava_next_checkpoint_reloads_without_the_budget(tmp_path):
     reloaded = load_model(str(path))  # benchmarked later on a dataset with no budget
     assert reloaded.model.config.image_grid_pinpoints == [[28, 28]]
     assert _image_tokens(reloaded, sample) == _image_tokens(budgeted, sample)
+
+
+def test_the_small_size_sees_a_64_pixel_image_as_16_tokens_and_loads_like_a_hub_model(tmp_path):
+    from PIL import Image
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    from halo_forge.errors import HaloForgeError
+    from halo_forge.vlm.models.tiny import build_tiny_model
+
+    path = build_tiny_model("qwen2_vl", tmp_path / "small", size="small")
+    model = AutoModelForImageTextToText.from_pretrained(path)
+    processor = AutoProcessor.from_pretrained(path)
+    assert 2_000_000 < sum(p.numel() for p in model.parameters()) < 6_000_000
+    inputs = processor(images=[Image.new("RGB", (64, 64), "white")], text=["<|vision_start|><|image_pad|><|vision_end|>hi"],
+                       return_tensors="pt")
+    assert int((inputs["input_ids"] == model.config.image_token_id).sum()) == 16
+    model(**inputs)  # the forward pass runs at this size
+    with pytest.raises(HaloForgeError, match="qwen2_vl and qwen2_5_vl only"):
+        build_tiny_model("llava", tmp_path / "x", size="small")

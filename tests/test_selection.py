@@ -60,22 +60,3 @@ def test_under_the_defaults_every_prompt_is_kept_in_some_cycle():
 def test_nothing_passes():
     assert select([group("p", [0.1, 0.2])]) == []
 
-
-def test_drop_solved_leaves_out_prompts_whose_every_sample_is_right():
-    def completion(text, reward, success):
-        return ScoredCompletion(None, text, VerifyResult(reward=reward, success=success, details={}))
-
-    solved = [completion("a", 0.9, True), completion("b", 0.8, True)]
-    mixed = [completion("c", 0.9, True), completion("d", 0.2, False)]
-    keep = select_keep_set([solved, mixed], 0.5, 1.0, 2, random.Random(0), drop_solved=True)
-    assert [c.completion for c in keep] == ["c"]
-    assert len(select_keep_set([solved, mixed], 0.5, 1.0, 2, random.Random(0))) == 3
-
-
-def test_adaptive_budget_spends_the_rest_on_the_least_solved_prompts():
-    from halo_forge.vlm.trainer import adaptive_budget
-
-    extra = adaptive_budget([4, 0, 1, 3], drawn=4, budget=16)
-    assert sum(extra) == 16 and extra[0] == 0
-    assert extra[1] > extra[2] > extra[3] > 0
-    assert adaptive_budget([4, 4], drawn=4, budget=8) == [0, 0]  # nothing left to learn: nothing spent

@@ -57,9 +57,6 @@ class VLMRAFTConfig:
     reward_threshold: float = _f(0.5, "Keep only completions with at least this reward.")
     keep_percent: float = _f(0.5, "Then keep this top fraction of them, by reward.")
     max_kept_per_prompt: int = _f(2, "Keep at most this many distinct completions per prompt.")
-    drop_solved_prompts: bool = _f(False, "Keep nothing from prompts whose every sample is right.")
-    adaptive_samples: bool = _f(False, "Sample half of K per prompt first, then spend the other half on the prompts "
-                                       "with the fewest right answers so far (as GVM-RAFT).")
     ocr_backend: str = _f("rapidocr", "OCR where a dataset gives no OCR tokens: rapidocr, tesseract, easyocr, none.")
     detector: str = _f("shapes", "Object detector where a dataset gives no scene: shapes, yolo, none.")
     yolo_weights: str | None = _f(None, "YOLOv8 weights file for --detector yolo.")

@@ -27,7 +27,6 @@ def select_keep_set(
     keep_percent: float,
     max_per_prompt: int,
     rng: random.Random,
-    drop_solved: bool = False,
 ) -> list[ScoredCompletion]:
     """Completions at or above the threshold, at most `max_per_prompt` distinct ones per prompt,
     then the top `keep_percent` of those by reward.
@@ -37,12 +36,9 @@ def select_keep_set(
     rewards a prompt's best completion comes before any prompt's second, and the rest of the tie
     is broken by `rng` (seed it per cycle): dataset order must not decide, or the first half of a
     dataset whose answers all score 1.0 is kept every cycle and the second half never.
-    `drop_solved` leaves out prompts whose every sample is right.
     """
     candidates: list[tuple[float, int, float, ScoredCompletion]] = []
     for group in groups:
-        if drop_solved and all(c.result.success for c in group):
-            continue
         seen: set[str] = set()
         passing = [c for c in group if c.reward >= reward_threshold]
         rng.shuffle(passing)

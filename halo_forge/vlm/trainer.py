@@ -51,20 +51,6 @@ def _mean(values) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def adaptive_budget(successes: list[int], drawn: int, budget: int) -> list[int]:
-    """Extra samples per prompt, `budget` in all: prompts whose `drawn` first samples were all right
-    get none, the others a share that grows as fewer were right (1 / (1 + successes))."""
-    weights = [0.0 if s == drawn else 1 / (1 + s) for s in successes]
-    total = sum(weights)
-    if not total:
-        return [0] * len(successes)
-    raw = [budget * w / total for w in weights]
-    extra = [int(r) for r in raw]
-    for i in sorted(range(len(raw)), key=lambda i: extra[i] - raw[i])[: budget - sum(extra)]:
-        extra[i] += 1
-    return extra
-
-
 def describe_grounding(entry: dict) -> str:
     """" | hallucinated claims 4.1% of 812 | reasoning 97%" for a history entry (blank before these existed)."""
     if "eval_reasoning_share" not in entry:
@@ -146,7 +132,7 @@ class VLMRAFTTrainer:
         else:
             groups, entropy, timings = self._rollout_and_verify(cycle, prompts)
             keep = select_keep_set(groups, cfg.reward_threshold, cfg.keep_percent, cfg.max_kept_per_prompt,
-                                   rng=random.Random(cfg.seed * 1000 + cycle), drop_solved=cfg.drop_solved_prompts)
+                                   rng=random.Random(cfg.seed * 1000 + cycle))
             start = time.perf_counter()
             stats = finetune(
                 self.loaded, [(c.sample, c.completion) for c in keep], learning_rate=learning_rate,
@@ -184,32 +170,22 @@ class VLMRAFTTrainer:
         }
 
     def _rollout_and_verify(self, cycle: int, prompts: list[VLMSample]):
-        """K sampled completions per prompt, each scored: (groups, mean token entropy, timings).
-        With `adaptive_samples`, the same total: K/2 each, then the rest to the least-solved prompts."""
-        cfg, timings = self.config, {"rollout_seconds": 0.0, "verify_seconds": 0.0}
+        """K sampled completions per prompt, each scored: (groups, mean token entropy, timings)."""
+        cfg, timings = self.config, {}
         meter = rollout.EntropyMeter(self._stop_ids())
-
-        def sample(batch: list[VLMSample], k: int) -> list[list[ScoredCompletion]]:
-            start = time.perf_counter()
-            completions = rollout.generate(
-                self.loaded, batch, num_samples=k, temperature=cfg.temperature, max_new_tokens=cfg.max_new_tokens,
-                batch_size=cfg.rollout_batch_size, description=f"cycle {cycle} rollout", entropy=meter,
-            )
-            timings["rollout_seconds"] += time.perf_counter() - start
-            start = time.perf_counter()
-            results = self.verifier.verify_batch(batch, completions)
-            timings["verify_seconds"] += time.perf_counter() - start
-            return [[ScoredCompletion(s, c, r) for c, r in zip(cs, rs)] for s, cs, rs in zip(batch, completions, results)]
-
-        k = cfg.samples_per_prompt
-        if not cfg.adaptive_samples or k < 2:
-            return sample(prompts, k), meter.mean, timings
-        groups = sample(prompts, k // 2)
-        extra = adaptive_budget([sum(c.result.success for c in g) for g in groups], k // 2, (k - k // 2) * len(prompts))
-        for n in sorted(set(extra) - {0}):
-            chosen = [i for i, e in enumerate(extra) if e == n]
-            for i, more in zip(chosen, sample([prompts[i] for i in chosen], n)):
-                groups[i].extend(more)
+        start = time.perf_counter()
+        completions = rollout.generate(
+            self.loaded, prompts, num_samples=cfg.samples_per_prompt, temperature=cfg.temperature,
+            max_new_tokens=cfg.max_new_tokens, batch_size=cfg.rollout_batch_size, description=f"cycle {cycle} rollout",
+            entropy=meter,
+        )
+        timings["rollout_seconds"] = time.perf_counter() - start
+        start = time.perf_counter()
+        results = self.verifier.verify_batch(prompts, completions)
+        groups = [
+            [ScoredCompletion(s, c, r) for c, r in zip(cs, rs)] for s, cs, rs in zip(prompts, completions, results)
+        ]
+        timings["verify_seconds"] = time.perf_counter() - start
         return groups, meter.mean, timings
 
     def _stop_ids(self) -> list[int]:

@@ -13,6 +13,7 @@ as strings otherwise; both work.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Sequence
 
@@ -58,19 +59,21 @@ class VerifierReward:
         golds = answers if answers is not None else [None] * n
         notes = annotations if annotations is not None else [None] * n
         questions = question if question is not None else [_question(p) for p in prompts]
-        ids = sample_id if sample_id is not None else [None] * n
-        rewards: list[float | None] = []
-        for img, q, gold, note, row, completion in zip(images, questions, golds, notes, ids, completions, strict=True):
-            if not gold:
-                rewards.append(None)  # nothing to check the answer against
-                continue
+        ids = sample_id if sample_id is not None else range(n)  # TRL repeats a row's columns K times in a row
+        rewards: list[float | None] = [None] * n  # None: no gold answer to check against
+        rows = [(i, row) for i, row in enumerate(ids) if golds[i]]
+        for row, members in itertools.groupby(rows, key=lambda pair: pair[1]):
+            indices = [i for i, _ in members]
+            first = indices[0]
+            note = notes[first]
             note = json.loads(note) if isinstance(note, str) else (note or {})
-            sample = VLMSample(id="", image=img, question=q, answers=[str(a) for a in gold], annotations=note)
-            text = completion_text(completion)
-            result = self.verifier.verify_batch([sample], [[text]])[0][0]
-            if self.record is not None:
-                self.record.append((row, text, result))
-            rewards.append(result.reward)
+            sample = VLMSample(id=str(row), image=images[first], question=questions[first],
+                               answers=[str(a) for a in golds[first]], annotations=note)
+            texts = [completion_text(completions[i]) for i in indices]
+            for i, text, result in zip(indices, texts, self.verifier.verify_batch([sample], [texts])[0]):
+                rewards[i] = result.reward
+                if self.record is not None:
+                    self.record.append((row, text, result))
         return rewards
 
 

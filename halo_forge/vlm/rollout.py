@@ -42,7 +42,7 @@ class EntropyMeter(LogitsProcessor):
 
     def __init__(self, stop_ids: Sequence[int]):
         self.stop_ids = torch.tensor(sorted(set(stop_ids)))
-        self.total, self.tokens, self.done = 0.0, 0, None
+        self.total, self.tokens, self.done = 0.0, 0, None  # sums kept on the model's device until read
 
     def start_batch(self) -> None:
         self.done = None
@@ -55,13 +55,14 @@ class EntropyMeter(LogitsProcessor):
         logp = torch.log_softmax(scores.float(), dim=-1)
         entropy = -(logp.exp() * logp).nan_to_num().sum(-1)
         live = ~self.done
-        self.total += float(entropy[live].sum())
-        self.tokens += int(live.sum())
+        self.total = self.total + entropy[live].sum()  # no device sync per generated token
+        self.tokens = self.tokens + live.sum()
         return scores
 
     @property
     def mean(self) -> float | None:
-        return self.total / self.tokens if self.tokens else None
+        tokens = int(self.tokens)
+        return float(self.total) / tokens if tokens else None
 
 
 @torch.inference_mode()

@@ -61,6 +61,9 @@ def test_rows_without_answers_get_none_and_plain_strings_work(reward):
     plain = reward(prompts=[SAMPLE.question], completions=[SAMPLE.answer], image=[SAMPLE.image],
                    answers=[SAMPLE.answers], annotations=[SAMPLE.annotations])
     assert plain == rewards[:1]
+    one_string = reward(prompts=[SAMPLE.question], completions=[SAMPLE.answer], image=[SAMPLE.image],
+                        answers=[SAMPLE.answer], annotations=[SAMPLE.annotations])  # a column of plain strings
+    assert one_string == rewards[:1]
 
 
 def test_grpo_rows_are_what_grpotrainer_expects(reward):

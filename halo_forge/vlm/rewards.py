@@ -67,8 +67,9 @@ class VerifierReward:
             first = indices[0]
             note = notes[first]
             note = json.loads(note) if isinstance(note, str) else (note or {})
+            gold = golds[first]
             sample = VLMSample(id=str(row), image=images[first], question=questions[first],
-                               answers=[str(a) for a in golds[first]], annotations=note)
+                               answers=[gold] if isinstance(gold, str) else [str(a) for a in gold], annotations=note)
             texts = [completion_text(completions[i]) for i in indices]
             for i, text, result in zip(indices, texts, self.verifier.verify_batch([sample], [texts])[0]):
                 rewards[i] = result.reward

@@ -12,7 +12,6 @@ a prompt would cut its image tokens.
 
 from __future__ import annotations
 
-import math
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,7 +49,6 @@ def grpo_cycle(
     description: str = "grpo",
 ) -> GRPOStats:
     """One pass over `prompts` (ceil(len / prompts_per_step) optimizer steps), training in place."""
-    by_id = dict(enumerate(prompts))
     reward.record = []
     with tempfile.TemporaryDirectory(prefix="halo-forge-grpo-") as workdir:
         args = GRPOConfig(
@@ -74,8 +72,7 @@ def grpo_cycle(
         entropies = [log["entropy"] for log in trainer.state.log_history if "entropy" in log]
     groups: dict[int, list[ScoredCompletion]] = {}
     for sample_id, completion, result in reward.record:
-        groups.setdefault(sample_id, []).append(ScoredCompletion(by_id[sample_id], completion, result))
+        groups.setdefault(sample_id, []).append(ScoredCompletion(prompts[sample_id], completion, result))
     reward.record = None
-    loss = output.training_loss if math.isfinite(output.training_loss) else float("nan")
-    return GRPOStats(steps=output.global_step, loss=loss, groups=list(groups.values()),
+    return GRPOStats(steps=output.global_step, loss=output.training_loss, groups=list(groups.values()),
                      entropy=sum(entropies) / len(entropies) if entropies else None)

@@ -109,3 +109,14 @@ def test_report_shows_hallucinated_claims_and_gates_on_their_drop(capsys, tmp_pa
     assert "hallucinated-claim rate 36.0% -> 22.0%" in capsys.readouterr().out
     assert cli.main(["vlm", "report", str(tmp_path), "--min-hallucination-drop", "0.2"]) == 2
     assert "fell by 14.0 points" in capsys.readouterr().out
+
+
+def test_non_finite_numbers_are_refused_together_before_anything_loads(capsys, tmp_path):
+    out = tmp_path / "run"
+    code = cli.main(["vlm", "train", "--dry-run", "--output", str(out), "--learning-rate", "nan",
+                     "--temperature", "inf", "--min-lr", "nan", "--perception-weight", "nan",
+                     "--finetune-epochs", "nan"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert code == 2 and not out.exists()
+    for name in ("learning_rate", "temperature", "min_lr", "perception_weight", "finetune_epochs"):
+        assert f"{name} must be a finite number" in text

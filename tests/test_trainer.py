@@ -125,3 +125,24 @@ def test_grpo_needs_groups_to_compare():
     with pytest.raises(HaloForgeError, match="algorithm must be raft or grpo"):
         VLMRAFTConfig(algorithm="ppo").validate()
 
+
+
+def test_records_are_strict_json_with_non_finite_numbers_as_null(tmp_path):
+    from halo_forge.files import write_json
+
+    write_json(tmp_path / "h.json", [{"cycle": 1, "finetune_loss": float("nan"), "x": [float("inf"), 1.5]}])
+
+    def refuse(constant):
+        raise ValueError(constant)
+
+    assert json.loads((tmp_path / "h.json").read_text(), parse_constant=refuse) == [
+        {"cycle": 1, "finetune_loss": None, "x": [None, 1.5]}]
+
+
+def test_two_fresh_lora_runs_with_the_same_seed_are_identical(tiny_model_dir, tmp_path):
+    from safetensors.torch import load_file
+
+    for name in ("a", "b"):
+        VLMRAFTTrainer(small_config(tiny_model_dir, tmp_path / name, num_cycles=1)).train()
+    a, b = (load_file(str(tmp_path / n / "cycle_1" / "adapter_model.safetensors")) for n in ("a", "b"))
+    assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,7 +120,8 @@ class VLMRAFTConfig:
 
     def problems(self) -> list[str]:
         """Every inconsistency in the config, each naming the field and the fix."""
-        p = []
+        p = [f"{f.name} must be a finite number, got {getattr(self, f.name)}" for f in dataclasses.fields(self)
+             if isinstance(getattr(self, f.name), float) and not math.isfinite(getattr(self, f.name))]
         for name in ("num_cycles", "samples_per_prompt", "max_new_tokens", "rollout_batch_size",
                      "finetune_batch_size", "gradient_accumulation_steps", "max_kept_per_prompt", "lora_r",
                      "grpo_prompts_per_step"):

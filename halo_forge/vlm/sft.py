@@ -73,6 +73,8 @@ def run_sft(options: SFTOptions, console: Console | None = None) -> dict:
     if not options.full_finetune:
         from peft import LoraConfig, get_peft_model
 
+        torch.manual_seed(options.seed)  # LoRA's initialisation is random: the same seed, the same run
+
         lora = LoraConfig(r=options.lora_r, lora_alpha=2 * options.lora_r,
                           target_modules=loaded.adapter.lora_target_modules(), task_type="CAUSAL_LM")
         loaded.model = get_peft_model(loaded.model, lora)

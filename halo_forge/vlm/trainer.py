@@ -17,7 +17,7 @@ import yaml
 from rich.console import Console
 
 from ..errors import HaloForgeError
-from ..files import write_json
+from ..files import finite, write_json
 from . import rollout
 from .config import VLMRAFTConfig
 from .data.registry import get_spec, load_run_data
@@ -249,6 +249,8 @@ class VLMRAFTTrainer:
         if not cfg.full_finetune:
             from peft import LoraConfig, get_peft_model
 
+            torch.manual_seed(cfg.seed)  # LoRA's initialisation is random: the same seed, the same run
+
             lora = LoraConfig(
                 r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
                 target_modules=loaded.adapter.lora_target_modules(cfg.train_vision), task_type="CAUSAL_LM",
@@ -291,7 +293,7 @@ class VLMRAFTTrainer:
                     "completion": c.completion, "reward": c.reward, "success": c.result.success,
                     "stages": {k: v.score for k, v in c.result.details.items()}, "kept": id(c) in kept,
                 }
-                f.write(json.dumps(record) + "\n")
+                f.write(json.dumps(finite(record), allow_nan=False) + "\n")
         if self.config.merge and not self.config.full_finetune:
             merged = load_model(str(directory), dtype=self.config.dtype, device="cpu")
             merged.model.merge_and_unload().save_pretrained(directory / "merged")

@@ -146,3 +146,25 @@ def test_two_fresh_lora_runs_with_the_same_seed_are_identical(tiny_model_dir, tm
         VLMRAFTTrainer(small_config(tiny_model_dir, tmp_path / name, num_cycles=1)).train()
     a, b = (load_file(str(tmp_path / n / "cycle_1" / "adapter_model.safetensors")) for n in ("a", "b"))
     assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
+
+
+def test_a_run_without_held_out_samples_is_refused(tiny_model_dir, tmp_path):
+    """A JSONL whose images all fall on the training side of the 10% partition (a small file can):
+    without the check the run would train and report "0.000 -> 0.000"."""
+    from PIL import Image
+
+    from halo_forge.vlm.data.images import content_key, in_held_out
+
+    rows, shade = [], 0
+    while len(rows) < 9:
+        path = tmp_path / f"{shade}.png"
+        Image.new("RGB", (56, 56), (shade, 0, 0)).save(path)
+        shade += 1
+        if not in_held_out(content_key(path), 0.1):
+            rows.append(json.dumps({"image": path.name, "question": "What color?", "answers": ["red"]}))
+    data = tmp_path / "tiny.jsonl"
+    data.write_text("\n".join(rows) + "\n")
+    with pytest.raises(HaloForgeError, match="No held-out samples"):
+        VLMRAFTTrainer(small_config(tiny_model_dir, tmp_path / "run", dataset=str(data))).train()
+    with pytest.raises(HaloForgeError, match="eval_limit must be positive"):
+        small_config(tiny_model_dir, tmp_path / "run2", eval_limit=0).validate()

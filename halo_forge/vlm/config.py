@@ -129,8 +129,9 @@ class VLMRAFTConfig:
                 p.append(f"{name} must be at least 1, got {getattr(self, name)}")
         for name in ("limit", "eval_limit", "prompts_per_cycle", "num_threads", "min_pixels", "max_pixels"):
             value = getattr(self, name)
-            if value is not None and value < (0 if name in ("limit", "eval_limit") else 1):
-                p.append(f"{name} must be positive, got {value}")
+            if value is not None and value < (0 if name == "limit" else 1):
+                p.append(f"{name} must be positive, got {value}" + (" (every run is judged on held-out samples)"
+                                                                     if name == "eval_limit" else ""))
         weights = (self.perception_weight, self.reasoning_weight, self.output_weight)
         if any(w < 0 for w in weights) or sum(weights) <= 0:
             p.append(f"stage weights must be non-negative with a positive sum, got {weights}")

@@ -95,6 +95,9 @@ class VLMRAFTTrainer:
         self.console.print(data.policy)
         if not data.train:
             raise HaloForgeError(f"Dataset {cfg.dataset!r} gave no training samples; check --split and --limit.")
+        if not data.held_out:
+            raise HaloForgeError(f"No held-out samples to judge the run on ({data.policy}); a run that cannot be "
+                                 f"evaluated proves nothing, so give --eval-dataset or a larger dataset.")
         self._check_held_out(data.held_out_fingerprint())
         train_set, eval_set = data.train, data.held_out
         eval_metric = get_spec(cfg.eval_dataset).metric if cfg.eval_dataset else spec.metric

@@ -26,14 +26,14 @@ def train(size: str, data: str, workdir: str, epochs: float, learning_rate: floa
 
     torch.set_num_threads(1)
     from rich.console import Console
+    from transformers import AutoModelForImageTextToText
 
     from halo_forge.vlm.models.tiny import build_tiny_model
     from halo_forge.vlm.sft import SFTOptions, run_sft
 
     start = time.perf_counter()
     model = build_tiny_model("qwen2_vl", Path(workdir) / f"{size}-model", size=size)
-    parameters = sum(p.numel() for p in __import__("transformers").AutoModelForImageTextToText
-                     .from_pretrained(model).parameters())
+    parameters = sum(p.numel() for p in AutoModelForImageTextToText.from_pretrained(model).parameters())
     summary = run_sft(SFTOptions(model=str(model), dataset=data, output=str(Path(workdir) / f"{size}-sft"),
                                  full_finetune=True, learning_rate=learning_rate, batch_size=32, epochs=epochs,
                                  max_new_tokens=4, eval_limit=500, num_threads=1), console=Console(quiet=True))

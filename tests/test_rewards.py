@@ -3,6 +3,7 @@
 import math
 
 import pytest
+from trl.data_utils import is_conversational
 from trl.trainer.grpo_trainer import GRPOTrainer
 
 from halo_forge.vlm.data import reasoning
@@ -69,6 +70,7 @@ def test_rows_without_answers_get_none_and_plain_strings_work(reward):
 def test_grpo_rows_are_what_grpotrainer_expects(reward):
     rows = grpo_rows([SAMPLE], lambda q: [{"role": "user", "content": [{"type": "image"}, {"type": "text", "text": q}]}])
     assert {"prompt", "image"} <= set(rows.column_names)
+    assert is_conversational(rows[0])  # GRPOTrainer refuses images with non-conversational prompts
     assert "_calculate_rewards" in vars(GRPOTrainer)  # the calling convention trl_call mirrors
 
 

@@ -32,9 +32,9 @@ class Grounding:
 
 
 def _reasons(result: VerifyResult) -> bool:
+    """The reasoning stage scores above 0 exactly when it found at least one step."""
     stage = result.details.get("reasoning")
-    return bool(stage and stage.score is not None and any(
-        c["name"] == "structure" and c["score"] > 0 for c in stage.checks))
+    return bool(stage and stage.score)
 
 
 def grounding(results: Sequence[VerifyResult]) -> Grounding:

@@ -52,7 +52,8 @@ def _mean(values) -> float | None:
 
 
 def describe_grounding(entry: dict) -> str:
-    """" | hallucinated claims 4.1% of 812 | reasoning 97%" for a history entry (blank before these existed)."""
+    """The grounding part of a cycle's summary line, e.g. ' | hallucinated claims 4.1% of 812 | reasoning 97%'
+    (blank for history entries written before these figures existed)."""
     if "eval_reasoning_share" not in entry:
         return ""
     rate = entry["eval_hallucination_rate"]

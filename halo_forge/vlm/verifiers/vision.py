@@ -50,7 +50,7 @@ def combine(stages: dict[str, StageResult], weights: dict[str, float], success: 
     value = quality(scores)
     refuted, checked = refuted_share(stages.get("perception"))
     if refuted and "perception" in used:
-        bare = quality({**dict.fromkeys(scores, NEUTRAL), **{k: v for k, v in scores.items() if k == "output"}})
+        bare = quality({name: score if name == "output" else NEUTRAL for name, score in scores.items()})
         value = bare * (checked - refuted) / checked * 0.99
     if success:
         return CORRECT_FLOOR + (1 - CORRECT_FLOOR) * value

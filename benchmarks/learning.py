@@ -50,7 +50,7 @@ def warm_start(workdir: Path, epochs: float) -> Path:
     warm = workdir / "warm-start"
     if not (warm / "sft_summary.json").is_file():
         tiny = build_tiny_model("qwen2_vl", workdir / "tiny-model")
-        run_sft(SFTOptions(model=str(tiny), dataset="synthetic-reasoning", split="demonstrations", output=str(warm),
+        run_sft(SFTOptions(model_name=str(tiny), dataset="synthetic-reasoning", split="demonstrations", output_dir=str(warm),
                            full_finetune=True, learning_rate=2e-3, batch_size=32, epochs=epochs, max_new_tokens=28,
                            eval_limit=200, num_threads=1))
     return warm
@@ -99,7 +99,7 @@ def label_sft(seed: int, warm: Path, run: Path, args, steps: int, console) -> li
     rates = [config.learning_rate_for(c) for c in range(1, config.num_cycles + 1)]
     rows = steps * config.finetune_batch_size
     summary = run_sft(SFTOptions(
-        model=str(warm), dataset=config.dataset, output=str(run), epochs=rows / config.limit, limit=config.limit,
+        model_name=str(warm), dataset=config.dataset, output_dir=str(run), epochs=rows / config.limit, limit=config.limit,
         batch_size=config.finetune_batch_size, learning_rate=sum(rates) / len(rates), full_finetune=True,
         max_new_tokens=config.max_new_tokens, eval_limit=config.eval_limit, seed=seed, num_threads=1,
     ), console=console)

@@ -34,7 +34,7 @@ def train(size: str, data: str, workdir: str, epochs: float, learning_rate: floa
     start = time.perf_counter()
     model = build_tiny_model("qwen2_vl", Path(workdir) / f"{size}-model", size=size)
     parameters = sum(p.numel() for p in AutoModelForImageTextToText.from_pretrained(model).parameters())
-    summary = run_sft(SFTOptions(model=str(model), dataset=data, output=str(Path(workdir) / f"{size}-sft"),
+    summary = run_sft(SFTOptions(model_name=str(model), dataset=data, output_dir=str(Path(workdir) / f"{size}-sft"),
                                  full_finetune=True, learning_rate=learning_rate, batch_size=32, epochs=epochs,
                                  max_new_tokens=4, eval_limit=500, num_threads=1), console=Console(quiet=True))
     return {"size": size, "parameters": parameters, "accuracy": summary["eval_accuracy"], "steps": summary["steps"],

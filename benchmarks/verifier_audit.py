@@ -130,7 +130,7 @@ def rollout_completions(prompts: int, sft_steps: int, seed: int = 0):
     torch.manual_seed(seed)
     with tempfile.TemporaryDirectory() as tmp:
         base = build_tiny_model("qwen2_vl", Path(tmp) / "tiny", seed=seed)
-        run_sft(SFTOptions(model=str(base), output=str(Path(tmp) / "warm"), full_finetune=True, learning_rate=2e-3,
+        run_sft(SFTOptions(model_name=str(base), output_dir=str(Path(tmp) / "warm"), full_finetune=True, learning_rate=2e-3,
                            batch_size=32, epochs=sft_steps * 32 / 2000, eval_limit=50, max_new_tokens=4))
         loaded = load_model(str(Path(tmp) / "warm"))
         samples = synthetic.generate("validation", prompts, seed=seed)

@@ -10,63 +10,62 @@ from pathlib import Path
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from .errors import HaloForgeError
-from .vlm.config import VLMRAFTConfig
+from .vlm.config import BenchmarkOptions, SFTOptions, Settings, VerifierSettings, VLMRAFTConfig, field_type
 
-console = Console()
+console = Console(markup=False)  # user text (file names, answers) prints literally: "[x]" is not markup
 
 
 def _quiet_libraries() -> None:
-    """Our own progress bars and summaries replace the libraries' logs and bars."""
+    """Our own progress bars and summaries replace the libraries' logs and bars; their warnings
+    stay on (each shown once), so a missing weight or a decompression bomb is never hidden."""
     import warnings
 
     import datasets
     import huggingface_hub
     import transformers
 
-    warnings.filterwarnings("ignore")
-    transformers.utils.logging.set_verbosity_error()
+    warnings.simplefilter("once")
+    transformers.utils.logging.set_verbosity_warning()
     transformers.utils.logging.disable_progress_bar()
     datasets.disable_progress_bars()
     huggingface_hub.utils.disable_progress_bars()
 
 
-# -- vlm train ---------------------------------------------------------------------------------
+# -- settings as flags ---------------------------------------------------------------------------
 
 
-def _field_type(field: dataclasses.Field):
-    annotation = str(field.type)
-    return bool if annotation.startswith("bool") else int if annotation.startswith("int") else (
-        float if annotation.startswith("float") else str
-    )
-
-
-def add_config_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per VLMRAFTConfig field, so every field can be set and every flag reaches the run."""
-    for f in dataclasses.fields(VLMRAFTConfig):
+def add_settings_flags(parser: argparse.ArgumentParser, settings: type[Settings]) -> None:
+    """One flag per settings field (so every field can be set and every flag reaches the run),
+    and --config for a YAML file of the same fields. Flags default to None: unset, the YAML or the
+    field's default applies."""
+    for f in dataclasses.fields(settings):
         flag = f.metadata["flag"] or "--" + f.name.replace("_", "-")
-        kind = _field_type(f)
+        kind, _ = field_type(f)
         help_text = f"{f.metadata['help']} (default: {f.default})"
         if kind is bool:
             parser.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None, help=help_text)
         else:
             parser.add_argument(flag, dest=f.name, type=kind, default=None, help=help_text)
+    parser.add_argument("--config", help="YAML file of these settings (field names as keys); flags override it.")
 
 
-def config_from_args(args: argparse.Namespace) -> VLMRAFTConfig:
-    """YAML (if given) under the flags that were set; defaults under both."""
-    flags = {f.name: getattr(args, f.name) for f in dataclasses.fields(VLMRAFTConfig)}
+def settings_from_args(args: argparse.Namespace, settings: type[Settings]):
+    """YAML (if given) under the flags that were set; defaults under both (each command validates
+    the whole before it loads anything)."""
+    flags = {f.name: getattr(args, f.name) for f in dataclasses.fields(settings)}
     if args.config:
-        return VLMRAFTConfig.from_yaml(args.config, **flags)
-    return VLMRAFTConfig.from_dict({k: v for k, v in flags.items() if v is not None})
+        return settings.from_yaml(args.config, **flags)
+    return settings.from_dict({k: v for k, v in flags.items() if v is not None})
 
 
 def print_plan(config: VLMRAFTConfig) -> None:
     from .vlm.data.registry import get_spec
 
-    spec = get_spec(config.dataset)
     config.validate()
+    spec = get_spec(config.dataset)
     split = config.split or spec.train_split
     eval_split = config.eval_split or spec.eval_split
     partitioned = split == eval_split and config.eval_dataset is None
@@ -119,13 +118,13 @@ def print_memory_estimate(config: VLMRAFTConfig, spec) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    config = config_from_args(args)
+    config = settings_from_args(args, VLMRAFTConfig)
     if args.dry_run:
         print_plan(config)
         return 0
-    from .vlm.trainer import VLMRAFTTrainer
+    from .vlm.trainer import VLMRAFTTrainer, resume_hint
 
-    config.validate()
+    args.resume_hint = lambda: resume_hint(Path(config.output_dir))
     history = VLMRAFTTrainer(config, console=console).train()
     first, last = history[0], history[-1]
     console.print(
@@ -140,24 +139,28 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_sft(args: argparse.Namespace) -> int:
-    from .vlm.sft import SFTOptions, run_sft
+    from .vlm.sft import resume_hint, run_sft
 
-    options = SFTOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(SFTOptions)})
+    options = settings_from_args(args, SFTOptions)
+    args.resume_hint = lambda: resume_hint(Path(options.output_dir))
     run_sft(options, console=console)
     return 0
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .vlm.verifiers import OutputChecker, VisionVerifier
+    from .vlm.data.images import ImageError, decode
+    from .vlm.metrics import METRICS
 
-    if not Path(args.image).is_file():
-        raise HaloForgeError(f"Image {args.image!r} does not exist.")
-    verifier = VisionVerifier(args.perception_weight, args.reasoning_weight, args.output_weight,
-                              output=OutputChecker(args.metric), ocr=args.ocr_backend, detector=args.detector,
-                              yolo_weights=args.yolo_weights, semantic=args.semantic)
-    from .vlm.data.images import decode
-
-    result = verifier.verify(decode(args.image), args.prompt, args.completion, args.answer)
+    settings = settings_from_args(args, VerifierSettings)
+    settings.validate()
+    if args.metric not in METRICS:
+        raise HaloForgeError(f"Unknown metric {args.metric!r}; choose one of {', '.join(METRICS)}.")
+    try:
+        image = decode(args.image)
+    except ImageError as exc:
+        raise HaloForgeError(f"Image {args.image!r} cannot be used: {exc}.") from exc
+    verifier = settings.make_verifier(args.metric)
+    result = verifier.verify(image, args.prompt, args.completion, args.answer)
     table = Table(title=f"reward {result.reward:.3f} — {'correct' if result.success else 'wrong'}")
     for column in ("stage", "score", "check", "check score", "evidence"):
         table.add_column(column)
@@ -206,11 +209,11 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 
 
 def cmd_benchmark(args: argparse.Namespace) -> int:
-    from .vlm.benchmark import BenchmarkOptions, run_benchmark
+    from .vlm.benchmark import run_benchmark
 
-    options = BenchmarkOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(BenchmarkOptions)})
+    options = settings_from_args(args, BenchmarkOptions)
     report = run_benchmark(options, on_skip=console.print)
-    table = Table(title=f"vlm benchmark: {options.model}")
+    table = Table(title=f"vlm benchmark: {options.model_name}")
     for column in ("dataset", "split", "metric", "N", "score", "seconds", "samples/s"):
         table.add_column(column, justify="right")
     table.add_row(report["dataset"], report["split"], report["metric"], str(report["n"]), f"{report['score']:.4f}",
@@ -222,33 +225,32 @@ def cmd_benchmark(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    """The before/after table of a run, from its training_history.json."""
-    import json
+    """The before/after table of a run, from its training_history.json (a figure a cycle lacks
+    is left blank)."""
+    from .vlm.runs import read_history
 
-    history_file = Path(args.run) / "training_history.json"
-    if not history_file.is_file():
-        raise HaloForgeError(f"{history_file} does not exist; is {args.run!r} the --output of a `vlm train` run?")
-    history = json.loads(history_file.read_text())
+    history = read_history(Path(args.run))
     table = Table(title=f"run {args.run}", caption="refuted: share of the held-out answers' visual claims the image "
                   "refutes; reasoning: share of answers that reason first", box=box.SIMPLE_HEAD, pad_edge=False)
     for column in ("cycle", "accuracy", "refuted", "reasoning", "reward", "kept", "lr", "seconds"):
         table.add_column(column, justify="right", no_wrap=True, min_width=9 if column == "kept" else len(column))
 
-    def share(value) -> str:
-        return "" if value is None else f"{value:.1%}"
+    def show(entry: dict, key: str, form: str) -> str:
+        value = entry.get(key)
+        return format(value, form) if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
 
     for e in history:
-        seconds = sum(v for k, v in e.items() if k.endswith("_seconds"))
-        grounded = share(e.get("eval_hallucination_rate")), share(e.get("eval_reasoning_share"))
-        if e["cycle"] == 0:
-            table.add_row("0", f"{e['eval_accuracy']:.3f}", *grounded, "", "", "", f"{seconds:.1f}")
-            continue
+        seconds = sum(v for k, v in e.items() if k.endswith("_seconds") and isinstance(v, (int, float)))
+        kept = f"{e['num_kept']}/{e['num_samples']}" if "num_kept" in e and "num_samples" in e else ""
         table.add_row(
-            str(e["cycle"]), f"{e['eval_accuracy']:.3f}", *grounded, f"{e['mean_reward']:.3f}",
-            f"{e['num_kept']}/{e['num_samples']}", f"{e['learning_rate']:.1e}", f"{seconds:.1f}",
+            str(e["cycle"]), show(e, "eval_accuracy", ".3f"), show(e, "eval_hallucination_rate", ".1%"),
+            show(e, "eval_reasoning_share", ".1%"), show(e, "mean_reward", ".3f"), kept,
+            show(e, "learning_rate", ".1e"), f"{seconds:.1f}",
         )
     console.print(table)
     first, last = history[0], history[-1]
+    if not all(isinstance(e["eval_accuracy"], (int, float)) for e in (first, last)):
+        raise HaloForgeError(f"{args.run} has no held-out accuracy for cycle {first['cycle']} or {last['cycle']}.")
     gain = last["eval_accuracy"] - first["eval_accuracy"]
     console.print(
         f"held-out accuracy {first['eval_accuracy']:.3f} -> {last['eval_accuracy']:.3f}: "
@@ -272,39 +274,24 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _options_parser(sub, name: str, options_class, func, help: str, renames: dict[str, str] | None = None) -> None:
-    """A sub-command whose flags are the fields of an options dataclass (so none is dropped)."""
-    p = sub.add_parser(name, help=help)
-    for f in dataclasses.fields(options_class):
-        flag = (renames or {}).get(f.name, "--" + f.name.replace("_", "-"))
-        kind = _field_type(f)
-        if kind is bool:
-            p.add_argument(flag, dest=f.name, action="store_true", default=f.default)
-            continue
-        required = f.default is dataclasses.MISSING
-        p.add_argument(flag, dest=f.name, type=kind, required=required, default=None if required else f.default,
-                       help=None if required else f"(default: {f.default})")
-    p.set_defaults(func=func)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="halo-forge", description="RAFT training for vision-language models.")
+    parser.add_argument("--debug", action="store_true", help="Show the full traceback of an unexpected error.")
     top = parser.add_subparsers(dest="group", required=True)
     vlm = top.add_parser("vlm", help="Vision-language model commands.").add_subparsers(dest="command", required=True)
 
     train = vlm.add_parser("train", help="RAFT-train a VLM: rollout, verify, select, fine-tune, evaluate.")
-    add_config_flags(train)
-    train.add_argument("--config", help="YAML file with config fields; flags override it.")
+    add_settings_flags(train, VLMRAFTConfig)
     train.add_argument("--dry-run", action="store_true", help="Validate and print the plan; load nothing heavy.")
     train.set_defaults(func=cmd_train)
 
-    from .vlm.benchmark import BenchmarkOptions
-    from .vlm.sft import SFTOptions
-
-    _options_parser(vlm, "sft", SFTOptions, cmd_sft, "Supervised fine-tuning on ground-truth answers (warm start).",
-                    renames={"full_finetune": "--full"})
-    _options_parser(vlm, "benchmark", BenchmarkOptions, cmd_benchmark,
-                    "Score a model (hub id, folder or cycle_N) on a dataset with its official metric.")
+    sft = vlm.add_parser("sft", help="Supervised fine-tuning on the dataset's targets (warm start); resumable.")
+    add_settings_flags(sft, SFTOptions)
+    sft.set_defaults(func=cmd_sft)
+    benchmark = vlm.add_parser("benchmark", help="Score a model (hub id, folder or cycle_N) on a dataset with its "
+                                                 "official metric.")
+    add_settings_flags(benchmark, BenchmarkOptions)
+    benchmark.set_defaults(func=cmd_benchmark)
 
     verify = vlm.add_parser("verify", help="Score one completion against an image and print each stage's checks.")
     verify.add_argument("--image", required=True)
@@ -312,12 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument("--completion", required=True)
     verify.add_argument("--answer", required=True, action="append", help="A gold answer (repeatable).")
     verify.add_argument("--metric", default="exact_match", help="Output metric (a dataset's official one).")
-    for name, default in (("perception", 0.3), ("reasoning", 0.4), ("output", 0.3)):
-        verify.add_argument(f"--{name}-weight", type=float, default=default)
-    verify.add_argument("--ocr-backend", default="rapidocr")
-    verify.add_argument("--detector", default="shapes")
-    verify.add_argument("--yolo-weights")
-    verify.add_argument("--semantic", action="store_true", help="Let embeddings judge free-form answers.")
+    add_settings_flags(verify, VerifierSettings)
     verify.set_defaults(func=cmd_verify)
 
     tiny = vlm.add_parser("make-tiny-model", help="Build a tiny model offline for tests and demos.")
@@ -339,17 +321,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def error(message: str) -> None:
+    """One line on stderr, printed literally."""
+    Console(stderr=True, markup=False, highlight=False).print(Text.assemble(("error: ", "red"), message), soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _quiet_libraries()
     try:
         return args.func(args)
     except HaloForgeError as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        error(str(exc))
         return 2
     except KeyboardInterrupt:
-        console.print("Interrupted. Run the same command again to resume after the last finished cycle.")
+        console.print(f"Interrupted. {getattr(args, 'resume_hint', lambda: '')()}".rstrip())
         return 130
+    except Exception as exc:  # a bug or an unforeseen input: one line, the traceback on request
+        if args.debug:
+            raise
+        error(f"{type(exc).__name__}: {' '.join(str(exc).split())} (run with --debug for the traceback)")
+        return 1
 
 
 if __name__ == "__main__":

@@ -27,29 +27,29 @@ def run_dir(tiny_model_dir, tmp_path_factory):
 def test_benchmark_takes_a_folder_an_adapter_cycle_or_a_merged_cycle(which, tiny_model_dir, run_dir, tmp_path):
     model = {"base": tiny_model_dir, "adapter": run_dir / "cycle_1", "merged": run_dir / "cycle_1" / "merged"}[which]
     out = tmp_path / "report.json"
-    report = run_benchmark(BenchmarkOptions(model=str(model), dataset="synthetic", limit=6, max_new_tokens=3,
+    report = run_benchmark(BenchmarkOptions(model_name=str(model), dataset="synthetic", limit=6, max_new_tokens=3,
                                             output=str(out)))
     assert report["n"] == 6 and 0.0 <= report["score"] <= 1.0 and report["metric"] == "exact_match"
     saved = json.loads(out.read_text())
-    assert saved["options"]["model"] == str(model)
+    assert saved["options"]["model_name"] == str(model)
     assert {"question", "prediction", "gold", "score", "completion"} <= saved["samples"][0].keys()
     assert saved["score"] == pytest.approx(sum(s["score"] for s in saved["samples"]) / 6)
 
 
 def test_benchmark_on_a_local_copy_of_a_hub_dataset(tiny_model_dir):
     messages = []
-    report = run_benchmark(BenchmarkOptions(model=str(tiny_model_dir), dataset="textvqa",
+    report = run_benchmark(BenchmarkOptions(model_name=str(tiny_model_dir), dataset="textvqa",
                                             dataset_path=str(HUB / "textvqa"), max_new_tokens=3), on_skip=messages.append)
     assert report["split"] == "validation" and report["metric"] == "vqa_accuracy" and report["n"] == 3
     assert "skipped 1 row(s)" in messages[0]
 
 
 def test_nothing_to_score_is_a_clear_error(tiny_model_dir, tmp_path):
-    with pytest.raises(HaloForgeError, match="--limit 0 leaves nothing to score"):
-        run_benchmark(BenchmarkOptions(model=str(tiny_model_dir), dataset="synthetic", limit=0))
+    with pytest.raises(HaloForgeError, match="limit must be at least 1"):
+        run_benchmark(BenchmarkOptions(model_name=str(tiny_model_dir), dataset="synthetic", limit=0))
     (tmp_path / "empty.jsonl").write_text("")
     with pytest.raises(HaloForgeError, match="gave no samples"):
-        run_benchmark(BenchmarkOptions(model=str(tiny_model_dir), dataset=str(tmp_path / "empty.jsonl")))
+        run_benchmark(BenchmarkOptions(model_name=str(tiny_model_dir), dataset=str(tmp_path / "empty.jsonl")))
 
 
 def test_benchmark_a_named_split_of_a_jsonl_file_and_the_held_out_part(tiny_model_dir, tmp_path):
@@ -60,13 +60,13 @@ def test_benchmark_a_named_split_of_a_jsonl_file_and_the_held_out_part(tiny_mode
         Image.new("RGB", (28, 28), (40 * i, 0, 0)).save(tmp_path / f"{i}.png")
         rows.append({"image": f"{i}.png", "question": "What color?", "answer": "red", "split": "test" if i < 2 else "train"})
     (tmp_path / "named.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
-    report = run_benchmark(BenchmarkOptions(model=str(tiny_model_dir), dataset=str(tmp_path / "named.jsonl"),
+    report = run_benchmark(BenchmarkOptions(model_name=str(tiny_model_dir), dataset=str(tmp_path / "named.jsonl"),
                                             split="test", max_new_tokens=2))
     assert report["n"] == 2 and report["split"] == "test"
     with pytest.raises(HaloForgeError, match="--held-out applies where"):
-        run_benchmark(BenchmarkOptions(model=str(tiny_model_dir), dataset="synthetic", held_out=True))
+        run_benchmark(BenchmarkOptions(model_name=str(tiny_model_dir), dataset="synthetic", held_out=True))
     notes = []
-    report = run_benchmark(BenchmarkOptions(model=str(tiny_model_dir), dataset="synthetic", split="train",
+    report = run_benchmark(BenchmarkOptions(model_name=str(tiny_model_dir), dataset="synthetic", split="train",
                                             limit=3, max_new_tokens=2), on_skip=notes.append)
     assert report["n"] == 3 and not notes  # synthetic trains on its own split: nothing to warn about
 
@@ -82,7 +82,7 @@ def test_held_out_part_of_a_partitioned_split(tiny_model_dir, tmp_path):
     from fixtures.make_hub_fixtures import docvqa_rows, write_rows
 
     write_rows(tmp_path / "docvqa", "docvqa", "validation", docvqa_rows(20, 1))
-    options = dict(model=str(tiny_model_dir), dataset="docvqa", dataset_path=str(tmp_path / "docvqa"), max_new_tokens=2)
+    options = dict(model_name=str(tiny_model_dir), dataset="docvqa", dataset_path=str(tmp_path / "docvqa"), max_new_tokens=2)
     notes = []
     whole = run_benchmark(BenchmarkOptions(**options), on_skip=notes.append)
     part = run_benchmark(BenchmarkOptions(**options, held_out=True))

@@ -4,32 +4,47 @@ import json
 import pytest
 
 from halo_forge import cli
-from halo_forge.vlm.config import VLMRAFTConfig
+from halo_forge.vlm.config import BenchmarkOptions, SFTOptions, VerifierSettings, VLMRAFTConfig, field_type
+
+COMMANDS = {"train": VLMRAFTConfig, "sft": SFTOptions, "benchmark": BenchmarkOptions, "verify": VerifierSettings}
 
 
 def _value_for(field):
-    kind = cli._field_type(field)
+    kind, _ = field_type(field)
     if kind is bool:
         return [], not field.default
     sample = {int: 7, float: 0.123, str: "abc"}[kind]
     return [str(sample)], sample
 
 
-@pytest.mark.parametrize("field", dataclasses.fields(VLMRAFTConfig), ids=lambda f: f.name)
-def test_every_train_flag_reaches_the_config(field):
+@pytest.mark.parametrize(("command", "field"), [(c, f) for c, s in COMMANDS.items() for f in dataclasses.fields(s)],
+                         ids=lambda x: x if isinstance(x, str) else x.name)
+def test_every_flag_reaches_the_settings(command, field):
     extra, expected = _value_for(field)
     flag = field.metadata["flag"] or "--" + field.name.replace("_", "-")
-    if cli._field_type(field) is bool:
+    if field_type(field)[0] is bool:
         flag = flag if expected else "--no-" + flag[2:]
-    args = cli.build_parser().parse_args(["vlm", "train", flag, *extra])
-    assert getattr(cli.config_from_args(args), field.name) == expected
+    required = ["--image", "i", "--prompt", "p", "--completion", "c", "--answer", "a"] if command == "verify" else []
+    args = cli.build_parser().parse_args(["vlm", command, flag, *extra, *required])
+    assert getattr(cli.settings_from_args(args, COMMANDS[command]), field.name) == expected
+
+
+def test_shared_settings_are_declared_once():
+    """A setting two commands share has one default, help and rule (the LoRA of sft is the LoRA of train)."""
+    train = {f.name: f for f in dataclasses.fields(VLMRAFTConfig)}
+    for other in (SFTOptions, BenchmarkOptions):
+        for f in dataclasses.fields(other):
+            if f.name in train and f.name not in ("output_dir", "learning_rate", "max_new_tokens"):
+                assert f.metadata == train[f.name].metadata and f.default == train[f.name].default, f.name
+    assert {"lora_r", "lora_alpha", "lora_dropout", "model_name", "dtype", "max_pixels"} <= {
+        f.name for f in dataclasses.fields(SFTOptions)}
 
 
 def test_specification_flag_names():
     args = cli.build_parser().parse_args(
         ["vlm", "train", "--model", "m", "--dataset", "synthetic", "--cycles", "3", "--output", "o", "--lr-decay", "0.5"]
     )
-    c = cli.config_from_args(args)
+    c = cli.settings_from_args(args, VLMRAFTConfig)
     assert (c.model_name, c.num_cycles, c.output_dir, c.lr_decay_per_cycle) == ("m", 3, "o", 0.5)
 
 
@@ -37,7 +52,7 @@ def test_flags_override_yaml(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("num_cycles: 9\nseed: 4\n")
     args = cli.build_parser().parse_args(["vlm", "train", "--config", str(path), "--cycles", "2"])
-    c = cli.config_from_args(args)
+    c = cli.settings_from_args(args, VLMRAFTConfig)
     assert (c.num_cycles, c.seed) == (2, 4)
 
 
@@ -66,20 +81,20 @@ def test_dry_run_says_when_no_estimate_is_possible(capsys):
 
 def test_bad_input_is_one_sentence(capsys, tmp_path):
     assert cli.main(["vlm", "train", "--dataset", "textvq", "--dry-run"]) == 2
-    assert "Unknown dataset 'textvq'" in capsys.readouterr().out
+    assert "Unknown dataset 'textvq'" in capsys.readouterr().err
     assert cli.main(["vlm", "train", "--keep-percent", "2", "--cycles", "0", "--dry-run"]) == 2
-    text = capsys.readouterr().out
+    text = capsys.readouterr().err
     assert "keep_percent" in text and "num_cycles" in text and "Traceback" not in text
     assert cli.main(["vlm", "train", "--adapter", "qwen", "--dry-run"]) == 2
-    assert "adapter 'qwen' is unknown" in capsys.readouterr().out
+    assert "adapter must be one of" in capsys.readouterr().err
     assert cli.main(["vlm", "make-tiny-model", "--family", "qwen", "--output", str(tmp_path)]) == 2
-    assert "No tiny-model builder for family 'qwen'" in " ".join(capsys.readouterr().out.split())
+    assert "No tiny-model builder for family 'qwen'" in capsys.readouterr().err
 
 
 def test_missing_model_offline_is_one_sentence(capsys, tmp_path):
     code = cli.main(["vlm", "train", "--model", "no-such-org/no-such-model", "--output", str(tmp_path / "r"),
                      "--limit", "2", "--eval-limit", "2"])
-    text = capsys.readouterr().out
+    text = capsys.readouterr().err
     assert code == 2
     assert "no-such-org/no-such-model" in text and "Traceback" not in text
 
@@ -108,7 +123,7 @@ def test_report_shows_hallucinated_claims_and_gates_on_their_drop(capsys, tmp_pa
     assert cli.main(["vlm", "report", str(tmp_path), "--min-hallucination-drop", "0.1"]) == 0
     assert "hallucinated-claim rate 36.0% -> 22.0%" in capsys.readouterr().out
     assert cli.main(["vlm", "report", str(tmp_path), "--min-hallucination-drop", "0.2"]) == 2
-    assert "fell by 14.0 points" in capsys.readouterr().out
+    assert "fell by 14.0 points" in capsys.readouterr().err
 
 
 def test_non_finite_numbers_are_refused_together_before_anything_loads(capsys, tmp_path):
@@ -116,7 +131,7 @@ def test_non_finite_numbers_are_refused_together_before_anything_loads(capsys, t
     code = cli.main(["vlm", "train", "--dry-run", "--output", str(out), "--learning-rate", "nan",
                      "--temperature", "inf", "--min-lr", "nan", "--perception-weight", "nan",
                      "--finetune-epochs", "nan"])
-    text = " ".join(capsys.readouterr().out.split())
+    text = capsys.readouterr().err
     assert code == 2 and not out.exists()
     for name in ("learning_rate", "temperature", "min_lr", "perception_weight", "finetune_epochs"):
         assert f"{name} must be a finite number" in text

@@ -166,10 +166,11 @@ def test_realworldqa_options_are_read_from_the_question():
     assert sample.annotations["choices"] == ["left", "right"]
 
 
-def test_jsonl_errors_name_the_line(tmp_path):
+def test_jsonl_rows_without_answers_are_skipped_and_named(tmp_path):
     (tmp_path / "bad.jsonl").write_text('{"image": "x.png", "question": "q"}\n')
-    with pytest.raises(HaloForgeError, match="bad.jsonl line 1: missing answers"):
-        load_samples(str(tmp_path / "bad.jsonl"))
+    notes = []
+    assert load_samples(str(tmp_path / "bad.jsonl"), on_skip=notes.append) == []
+    assert notes == [f"skipped 1 row(s) of {tmp_path / 'bad.jsonl'} (line 1: missing answers)"]
 
 
 @pytest.mark.parametrize("name, split", [("docvqa", "validation"), ("realworldqa", "test"), ("mathvista", "testmini")])

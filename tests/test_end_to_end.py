@@ -22,7 +22,7 @@ DEMO_CONFIG = Path(__file__).parent.parent / "examples" / "demo.yaml"
 
 def test_raft_with_the_verifier_learns_and_grounds_its_reasoning_where_label_sft_does_not(tiny_model_dir, tmp_path):
     warm = run_sft(SFTOptions(
-        model=str(tiny_model_dir), dataset="synthetic-reasoning", split="demonstrations", output=str(tmp_path / "warm"),
+        model_name=str(tiny_model_dir), dataset="synthetic-reasoning", split="demonstrations", output_dir=str(tmp_path / "warm"),
         full_finetune=True, learning_rate=2e-3, batch_size=32, epochs=40, max_new_tokens=28, eval_limit=200,
     ))
     assert 0.3 <= warm["eval_accuracy"] <= 0.65  # a mediocre start, as the demo wants
@@ -39,7 +39,7 @@ def test_raft_with_the_verifier_learns_and_grounds_its_reasoning_where_label_sft
     steps = sum(e["finetune_steps"] for e in history[1:])
     rates = [config.learning_rate_for(c) for c in range(1, config.num_cycles + 1)]
     run_sft(SFTOptions(
-        model=str(tmp_path / "warm"), dataset=config.dataset, output=str(tmp_path / "label-sft"), full_finetune=True,
+        model_name=str(tmp_path / "warm"), dataset=config.dataset, output_dir=str(tmp_path / "label-sft"), full_finetune=True,
         epochs=steps * config.finetune_batch_size / config.limit, limit=config.limit,
         batch_size=config.finetune_batch_size, learning_rate=sum(rates) / len(rates), max_new_tokens=28, eval_limit=8,
     ))

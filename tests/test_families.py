@@ -82,7 +82,7 @@ def test_whole_product_runs_for_the_family(family_model, tmp_path):
     changed = [k for k, v in merged.state_dict().items() if k in before and not torch.equal(v, before[k])]
     assert changed and all("language_model" in k for k in changed)  # LoRA moved the LM, not the vision tower
 
-    report = run_benchmark(BenchmarkOptions(model=str(tmp_path / "run" / "cycle_1"), dataset="synthetic", limit=3,
+    report = run_benchmark(BenchmarkOptions(model_name=str(tmp_path / "run" / "cycle_1"), dataset="synthetic", limit=3,
                                             max_new_tokens=3))
     assert report["n"] == 3
 

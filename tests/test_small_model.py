@@ -21,7 +21,7 @@ def test_the_small_size_learns_image_dependent_questions(tmp_path):
     prior = question_only_accuracy(data)
     model = build_tiny_model("qwen2_vl", tmp_path / "small", size="small")
     steps = 400
-    summary = run_sft(SFTOptions(model=str(model), dataset=str(data), output=str(tmp_path / "sft"), full_finetune=True,
+    summary = run_sft(SFTOptions(model_name=str(model), dataset=str(data), output_dir=str(tmp_path / "sft"), full_finetune=True,
                                  learning_rate=3e-4, batch_size=32, epochs=steps * 32 / 3000, max_new_tokens=4,
                                  eval_limit=300))
     assert summary["eval_accuracy"] >= prior + 0.15, (summary["eval_accuracy"], prior)

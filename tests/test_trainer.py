@@ -1,6 +1,7 @@
 import json
 
 import pytest
+import yaml
 from transformers import AutoModelForImageTextToText
 
 from halo_forge.errors import HaloForgeError
@@ -59,17 +60,28 @@ def test_interrupted_run_resumes_after_the_last_finished_cycle(tiny_model_dir, t
     assert (tmp_path / "cycle_3" / "adapter_model.safetensors").is_file()
 
 
-def test_resume_refuses_a_run_of_another_dataset_or_model(tiny_model_dir, tmp_path):
+def test_resume_names_every_changed_setting_and_allow_changes_accepts_them(tiny_model_dir, tmp_path, capsys):
     VLMRAFTTrainer(small_config(tiny_model_dir, tmp_path, num_cycles=1)).train()
-    with pytest.raises(HaloForgeError, match="pass another --output"):
-        VLMRAFTTrainer(small_config("other/model", tmp_path, num_cycles=2)).train()
+    changed = dict(learning_rate=2e-3, lora_r=8, samples_per_prompt=3)
+    with pytest.raises(HaloForgeError) as info:
+        VLMRAFTTrainer(small_config("other/model", tmp_path, num_cycles=2, **changed)).train()
+    for change in ("-> 'other/model'", "learning_rate 0.001 -> 0.002", "lora_r 16 -> 8", "samples_per_prompt 2 -> 3"):
+        assert change in str(info.value)
+    assert not (tmp_path / "cycle_2").exists()
+    history = VLMRAFTTrainer(small_config(tiny_model_dir, tmp_path, num_cycles=2, allow_changes=True, **changed)).train()
+    assert "Continuing" in capsys.readouterr().out and [e["cycle"] for e in history] == [0, 1, 2]
+    saved = yaml.safe_load((tmp_path / "cycle_2" / "config.yaml").read_text())
+    assert (saved["learning_rate"], saved["lora_r"]) == (2e-3, 8)  # each cycle records what it was trained with
+    assert yaml.safe_load((tmp_path / "cycle_1" / "config.yaml").read_text())["lora_r"] == 16
 
 
 def test_resume_refuses_a_changed_held_out_set(tiny_model_dir, tmp_path):
     VLMRAFTTrainer(small_config(tiny_model_dir, tmp_path, num_cycles=1)).train()
     assert json.loads((tmp_path / "eval_set.json").read_text())["n"] == 8
-    with pytest.raises(HaloForgeError, match="another held-out set"):
+    with pytest.raises(HaloForgeError, match="other settings \\(eval_limit 8 -> 6\\)"):
         VLMRAFTTrainer(small_config(tiny_model_dir, tmp_path, num_cycles=2, eval_limit=6)).train()
+    with pytest.raises(HaloForgeError, match="another held-out set"):  # even when changes are allowed
+        VLMRAFTTrainer(small_config(tiny_model_dir, tmp_path, num_cycles=2, eval_limit=6, allow_changes=True)).train()
 
 
 def test_full_finetune_and_merge_write_loadable_models(tiny_model_dir, tmp_path):
@@ -122,7 +134,7 @@ def test_each_cycle_logs_sampling_diversity_and_grounding(tiny_model_dir, tmp_pa
 def test_grpo_needs_groups_to_compare():
     with pytest.raises(HaloForgeError, match="samples_per_prompt must be at least 2"):
         VLMRAFTConfig(algorithm="grpo", samples_per_prompt=1).validate()
-    with pytest.raises(HaloForgeError, match="algorithm must be raft or grpo"):
+    with pytest.raises(HaloForgeError, match="algorithm must be one of raft, grpo"):
         VLMRAFTConfig(algorithm="ppo").validate()
 
 
@@ -166,5 +178,5 @@ def test_a_run_without_held_out_samples_is_refused(tiny_model_dir, tmp_path):
     data.write_text("\n".join(rows) + "\n")
     with pytest.raises(HaloForgeError, match="No held-out samples"):
         VLMRAFTTrainer(small_config(tiny_model_dir, tmp_path / "run", dataset=str(data))).train()
-    with pytest.raises(HaloForgeError, match="eval_limit must be positive"):
+    with pytest.raises(HaloForgeError, match="eval_limit must be at least 1"):
         small_config(tiny_model_dir, tmp_path / "run2", eval_limit=0).validate()

@@ -7,16 +7,20 @@ image tokens (labels -100) so the loss falls on the completion only.
 from __future__ import annotations
 
 import tempfile
+from contextlib import nullcontext
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from datasets import Dataset
 from rich.progress import Progress
 from transformers import TrainerCallback
 from transformers.trainer_callback import PrinterCallback
+from transformers.trainer_utils import get_last_checkpoint
 from trl import SFTConfig, SFTTrainer
 
+from .config import LoraSettings
 from .data.sample import VLMSample
 from .models.loading import LoadedModel
 
@@ -25,6 +29,7 @@ from .models.loading import LoadedModel
 class FinetuneStats:
     steps: int
     loss: float  # mean training loss over the pass
+    resumed_from: str | None = None  # the checkpoint a resumed pass started from
 
 
 class RichProgress(TrainerCallback):
@@ -68,6 +73,17 @@ class NoInputGradients(TrainerCallback):
         strip_input_gradient_hooks(model)
 
 
+def add_lora(loaded: LoadedModel, lora: LoraSettings, seed: int) -> None:
+    """Wraps `loaded.model` in fresh LoRA adapters, as `lora` says, seeded: LoRA's initialisation is
+    random, and the same seed must give the same run."""
+    from peft import LoraConfig, get_peft_model
+
+    torch.manual_seed(seed)
+    config = LoraConfig(r=lora.lora_r, lora_alpha=lora.lora_alpha, lora_dropout=lora.lora_dropout,
+                        target_modules=loaded.adapter.lora_target_modules(lora.train_vision), task_type="CAUSAL_LM")
+    loaded.model = get_peft_model(loaded.model, config)
+
+
 def training_rows(loaded: LoadedModel, pairs: Sequence[tuple[VLMSample, str]]) -> Dataset:
     """Conversational prompt/completion rows with images, in the shape TRL's collator expects."""
     return Dataset.from_list(
@@ -109,17 +125,24 @@ def finetune(
     callbacks: Sequence[TrainerCallback] = (),
     show_progress: bool = True,
     description: str = "fine-tune",
+    checkpoints: Path | None = None,
+    save_steps: int = 0,
 ) -> FinetuneStats:
-    """Trains `loaded.model` in place on (sample, completion) pairs with a constant learning rate."""
+    """Trains `loaded.model` in place on (sample, completion) pairs with a constant learning rate.
+
+    With `checkpoints`, the Trainer saves its full state there every `save_steps` steps and a
+    second call resumes from the last one (optimizer, scheduler, RNG and data position alike)."""
     if not pairs:
         return FinetuneStats(steps=0, loss=float("nan"))
-    with tempfile.TemporaryDirectory(prefix="halo-forge-sft-") as workdir:
+    saving = dict(save_strategy="steps", save_steps=save_steps, save_total_limit=1) if checkpoints else {}
+    workdirs = nullcontext(str(checkpoints)) if checkpoints else tempfile.TemporaryDirectory(prefix="halo-forge-sft-")
+    with workdirs as workdir:
         args = SFTConfig(
             per_device_train_batch_size=batch_size,
             gradient_accumulation_steps=gradient_accumulation_steps,
             num_train_epochs=epochs,
             max_length=None,  # truncating would cut image tokens
-            **trainer_arguments(loaded, workdir, learning_rate, gradient_checkpointing, seed),
+            **{**trainer_arguments(loaded, workdir, learning_rate, gradient_checkpointing, seed), **saving},
         )
         trainer = SFTTrainer(
             model=loaded.model,
@@ -129,5 +152,6 @@ def finetune(
             callbacks=[RichProgress(description, show_progress), NoInputGradients(), *callbacks],
         )
         trainer.remove_callback(PrinterCallback)  # it prints a dict per log step
-        output = trainer.train()
-    return FinetuneStats(steps=output.global_step, loss=output.training_loss)
+        last = get_last_checkpoint(workdir) if checkpoints and Path(workdir).is_dir() else None
+        output = trainer.train(resume_from_checkpoint=last)
+    return FinetuneStats(steps=output.global_step, loss=output.training_loss, resumed_from=last)

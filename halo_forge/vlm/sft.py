@@ -6,40 +6,25 @@ how the demo makes a deliberately mediocre starting model for RAFT to improve.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import json
+import shutil
 from pathlib import Path
 
 import torch
 from rich.console import Console
 from transformers import TrainerCallback
 
+from ..errors import HaloForgeError
 from ..files import write_json
+from .config import SFTOptions
 from .data.registry import get_spec, load_run_data
 from .evaluate import evaluate
-from .finetune import finetune
+from .finetune import add_lora, finetune
 from .models.loading import load_model
+from .runs import CONFIG_FILE, check_settings, prepare_output, write_settings
 
-
-@dataclass
-class SFTOptions:
-    model: str
-    dataset: str = "synthetic"
-    dataset_path: str | None = None
-    output: str = "models/vlm_sft"
-    split: str | None = None
-    limit: int | None = None
-    eval_limit: int = 200
-    epochs: float = 3.0
-    batch_size: int = 8
-    learning_rate: float = 2e-4
-    full_finetune: bool = False
-    lora_r: int = 16
-    target_accuracy: float | None = None
-    eval_every: int = 50  # steps between held-out checks when a target is set
-    max_new_tokens: int = 16
-    seed: int = 0
-    dtype: str = "auto"
-    num_threads: int | None = None
+SUMMARY_FILE = "sft_summary.json"
+CHECKPOINTS = "checkpoints"  # the Trainer's resumable state while training
 
 
 class _StopAtTarget(TrainerCallback):
@@ -61,23 +46,33 @@ class _StopAtTarget(TrainerCallback):
 
 
 def run_sft(options: SFTOptions, console: Console | None = None) -> dict:
-    """Trains, saves a full model (LoRA merged in) at `options.output`, returns a summary."""
-    console = console or Console()
+    """Trains, saves a full model (LoRA merged in) at `options.output_dir`, returns a summary.
+
+    Interrupted, it resumes from its last checkpoint (`checkpoints/`, every `save_every` steps)
+    when run again with the same settings; finished, it returns the summary it wrote."""
+    console = console or Console(markup=False)
+    options.validate()
+    output = Path(options.output_dir)
+    if prepare_output(output):
+        check_settings(output, options.to_dict(), options.allow_changes, console.print)
+        if (output / SUMMARY_FILE).is_file():
+            console.print(f"{output} already holds this warm start; pass another --output to train again.")
+            return json.loads((output / SUMMARY_FILE).read_text())
+    else:
+        write_settings(output / CONFIG_FILE, options.to_dict())
     if options.num_threads:
         torch.set_num_threads(options.num_threads)
     spec = get_spec(options.dataset)
     data = load_run_data(options.dataset, split=options.split, limit=options.limit, eval_limit=options.eval_limit,
-                         seed=options.seed, path=options.dataset_path, on_skip=console.print)
+                         seed=options.seed, path=options.dataset_path, on_skip=console.print,
+                         max_pixels=options.max_pixels, allow_outside_paths=options.allow_outside_paths)
     train_set, eval_set = data.train, data.held_out
-    loaded = load_model(options.model, dtype=options.dtype, min_pixels=spec.min_pixels, max_pixels=spec.max_pixels)
+    if not train_set or not eval_set:
+        raise HaloForgeError(f"{data.policy}: {len(train_set)} training and {len(eval_set)} held-out samples; "
+                             f"a warm start needs both.")
+    loaded = load_model(options.model_name, **options.loading_options(spec))
     if not options.full_finetune:
-        from peft import LoraConfig, get_peft_model
-
-        torch.manual_seed(options.seed)  # LoRA's initialisation is random: the same seed, the same run
-
-        lora = LoraConfig(r=options.lora_r, lora_alpha=2 * options.lora_r,
-                          target_modules=loaded.adapter.lora_target_modules(), task_type="CAUSAL_LM")
-        loaded.model = get_peft_model(loaded.model, lora)
+        add_lora(loaded, options, seed=options.seed)
 
     def check() -> float:
         return evaluate(loaded, eval_set, spec.metric, batch_size=64, max_new_tokens=options.max_new_tokens,
@@ -86,19 +81,32 @@ def run_sft(options: SFTOptions, console: Console | None = None) -> dict:
     callbacks = []
     if options.target_accuracy is not None:
         callbacks.append(_StopAtTarget(check, options.eval_every, options.target_accuracy, console))
+    checkpoints = output / CHECKPOINTS
     stats = finetune(
         loaded, [(s, s.target) for s in train_set], learning_rate=options.learning_rate, epochs=options.epochs,
         batch_size=options.batch_size, seed=options.seed, callbacks=callbacks, description="sft",
+        checkpoints=checkpoints, save_steps=options.save_every,
     )
+    if stats.resumed_from:
+        console.print(f"sft resumed from {stats.resumed_from}")
     accuracy = check()
     model = loaded.model if options.full_finetune else loaded.model.merge_and_unload()
-    output = Path(options.output)
     model.save_pretrained(output)
     loaded.processor.save_pretrained(output)
     summary = {
-        "options": asdict(options), "steps": stats.steps, "train_loss": stats.loss, "eval_accuracy": accuracy,
-        "checks": callbacks[0].history if callbacks else [],
+        "options": options.to_dict(), "steps": stats.steps, "train_loss": stats.loss, "eval_accuracy": accuracy,
+        "checks": callbacks[0].history if callbacks else [], "resumed_from": stats.resumed_from,
     }
-    write_json(output / "sft_summary.json", summary)
+    write_json(output / SUMMARY_FILE, summary)
+    shutil.rmtree(checkpoints, ignore_errors=True)  # optimizer state; the model is saved
     console.print(f"sft done: {stats.steps} steps, held-out accuracy {accuracy:.3f}, saved to {output}")
     return summary
+
+
+def resume_hint(output: Path) -> str:
+    """Where an interrupted `vlm sft` into `output` will resume."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    last = get_last_checkpoint(str(output / CHECKPOINTS)) if (output / CHECKPOINTS).is_dir() else None
+    return (f"Run the same command again to resume from {last}." if last else
+            "No checkpoint was saved yet; running the same command again starts over.")

@@ -7,13 +7,13 @@ plain function on plain data; this file only sequences them and keeps the record
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-import yaml
 from rich.console import Console
 
 from ..errors import HaloForgeError
@@ -23,15 +23,15 @@ from .config import VLMRAFTConfig
 from .data.registry import get_spec, load_run_data
 from .data.sample import VLMSample
 from .evaluate import evaluate
-from .finetune import finetune
+from .finetune import add_lora, finetune
 from .grpo import grpo_cycle
 from .models.loading import LoadedModel, load_model
 from .rewards import VerifierReward
+from .runs import (CONFIG_FILE, EVAL_SET_FILE, HISTORY_FILE, check_settings, finished_cycles, prepare_output,
+                   read_history, write_settings)
 from .selection import ScoredCompletion, select_keep_set
-from .verifiers import OutputChecker, VisionVerifier
+from .verifiers import VisionVerifier
 
-HISTORY_FILE = "training_history.json"
-EVAL_SET_FILE = "eval_set.json"  # the held-out set's size and hash
 STAGES = ("perception", "reasoning", "output")
 
 
@@ -80,18 +80,15 @@ class VLMRAFTTrainer:
         spec = get_spec(cfg.dataset)
         if cfg.num_threads:
             torch.set_num_threads(cfg.num_threads)
-        self.verifier = self.verifier or VisionVerifier(
-            cfg.perception_weight, cfg.reasoning_weight, cfg.output_weight, output=OutputChecker(spec.metric),
-            ocr=cfg.ocr_backend, detector=cfg.detector, yolo_weights=cfg.yolo_weights,
-            semantic=cfg.semantic_similarity,
-        )
+        state = self._resume_state()
+        self.verifier = self.verifier or cfg.make_verifier(spec.metric)
         self._reward = VerifierReward(self.verifier)
         for note in self.verifier.tool_notes:
             self.console.print(f"verifier: {note}; those checks will be marked not applicable.")
-        state = self._resume_state()
         data = load_run_data(
             cfg.dataset, split=cfg.split, eval_split=cfg.eval_split, eval_dataset=cfg.eval_dataset, limit=cfg.limit,
             eval_limit=cfg.eval_limit, seed=cfg.seed, path=cfg.dataset_path, on_skip=self.console.print,
+            max_pixels=cfg.max_pixels, allow_outside_paths=cfg.allow_outside_paths,
         )
         self.console.print(data.policy)
         if not data.train:
@@ -146,6 +143,7 @@ class VLMRAFTTrainer:
                 description=f"cycle {cycle} fine-tune",
             )
             timings["finetune_seconds"] = time.perf_counter() - start
+        self._refuse_non_finite(cycle, stats.loss, stats.steps)
 
         evaluation = self._evaluate(eval_set, metric)
         self._save_checkpoint(cycle, groups, keep)
@@ -202,22 +200,15 @@ class VLMRAFTTrainer:
     # -- helpers ----------------------------------------------------------------------------
 
     def _resume_state(self) -> RunState:
-        """Reads back a previous run in OUTPUT, refusing one made with another model or dataset."""
-        history_file = self.output / HISTORY_FILE
-        config_file = self.output / "config.yaml"
-        if not history_file.is_file():
-            self.output.mkdir(parents=True, exist_ok=True)
-            config_file.write_text(yaml.safe_dump(self.config.to_dict(), sort_keys=False))
+        """Reads back a previous run in OUTPUT (see runs.py for what is refused)."""
+        if not prepare_output(self.output):
+            write_settings(self.output / CONFIG_FILE, self.config.to_dict())
             return RunState()
-        previous = yaml.safe_load(config_file.read_text()) if config_file.is_file() else {}
-        for key in ("model_name", "dataset", "full_finetune"):
-            if key in previous and previous[key] != getattr(self.config, key):
-                raise HaloForgeError(
-                    f"{self.output} holds a run with {key}={previous[key]!r}, not {getattr(self.config, key)!r}; "
-                    f"pass another --output to start a new run."
-                )
-        state = RunState(history=json.loads(history_file.read_text()))
-        if state.last_cycle is not None and state.last_cycle > 0:
+        check_settings(self.output, self.config.to_dict(), self.config.allow_changes, self.console.print)
+        if not (self.output / HISTORY_FILE).is_file():  # stopped before cycle 0 was evaluated
+            return RunState()
+        state = RunState(history=read_history(self.output))
+        if state.last_cycle:
             self.console.print(f"Resuming {self.output}: cycles 1..{state.last_cycle} are done.")
         return state
 
@@ -238,28 +229,15 @@ class VLMRAFTTrainer:
     def _load(self, state: RunState) -> LoadedModel:
         """The base model wrapped for training, or the last finished cycle's checkpoint."""
         cfg = self.config
-        spec = get_spec(cfg.dataset)
-        options = dict(
-            adapter=cfg.adapter, dtype=cfg.dtype, trust_remote_code=cfg.trust_remote_code,
-            min_pixels=cfg.min_pixels or spec.min_pixels, max_pixels=cfg.max_pixels or spec.max_pixels,
-        )
+        options = cfg.loading_options(get_spec(cfg.dataset))
         if state.last_cycle:
-            return load_model(str(self._cycle_dir(state.last_cycle)), trainable_adapter=True,
-                              load_in_4bit=cfg.load_in_4bit, **options)
+            return load_model(str(self._cycle_dir(state.last_cycle)), trainable_adapter=True, **options)
         model_name = cfg.model_name
         if Path(model_name).exists():  # absolute, so the adapter's base path works from anywhere
             model_name = str(Path(model_name).resolve())
-        loaded = load_model(model_name, load_in_4bit=cfg.load_in_4bit, **options)
+        loaded = load_model(model_name, **options)
         if not cfg.full_finetune:
-            from peft import LoraConfig, get_peft_model
-
-            torch.manual_seed(cfg.seed)  # LoRA's initialisation is random: the same seed, the same run
-
-            lora = LoraConfig(
-                r=cfg.lora_r, lora_alpha=cfg.lora_alpha, lora_dropout=cfg.lora_dropout,
-                target_modules=loaded.adapter.lora_target_modules(cfg.train_vision), task_type="CAUSAL_LM",
-            )
-            loaded.model = get_peft_model(loaded.model, lora)
+            add_lora(loaded, cfg, seed=cfg.seed)
         return loaded
 
     def _prompts_for(self, cycle: int, train_set: list[VLMSample]) -> list[VLMSample]:
@@ -298,10 +276,22 @@ class VLMRAFTTrainer:
                     "stages": {k: v.score for k, v in c.result.details.items()}, "kept": id(c) in kept,
                 }
                 f.write(json.dumps(finite(record), allow_nan=False) + "\n")
+        write_settings(directory / CONFIG_FILE, self.config.to_dict())
         if self.config.merge and not self.config.full_finetune:
-            merged = load_model(str(directory), dtype=self.config.dtype, device="cpu")
+            options = {**self.config.loading_options(get_spec(self.config.dataset)), "load_in_4bit": False}
+            merged = load_model(str(directory), device="cpu", **options)
             merged.model.merge_and_unload().save_pretrained(directory / "merged")
             merged.processor.save_pretrained(directory / "merged")
+
+    def _refuse_non_finite(self, cycle: int, loss: float, steps: int) -> None:
+        """A diverged fine-tune is never checkpointed: resuming from it would carry NaN weights on."""
+        bad = [n for n, p in self.loaded.model.named_parameters() if p.requires_grad and not torch.isfinite(p).all()]
+        if bad or (steps and not math.isfinite(loss)):
+            raise HaloForgeError(
+                f"cycle {cycle} diverged (loss {loss}, {len(bad)} non-finite weight tensors, e.g. {bad[:1]}) at "
+                f"learning rate {self.config.learning_rate_for(cycle):.2e}; nothing of it was saved. Lower "
+                f"--learning-rate and run again: it resumes after cycle {cycle - 1}."
+            )
 
     def _save_history(self, state: RunState) -> None:
         write_json(self.output / HISTORY_FILE, state.history)
@@ -318,3 +308,10 @@ class VLMRAFTTrainer:
         if self.config.samples_per_prompt > 1 and e["distinct_per_prompt"] < 1.5:
             self.console.print(f"warning: sampling has collapsed (fewer than 1.5 distinct completions per prompt "
                                f"of {self.config.samples_per_prompt}); raise --temperature or lower --learning-rate.")
+
+
+def resume_hint(output: Path) -> str:
+    """Where an interrupted `vlm train` into `output` will resume."""
+    done = finished_cycles(output)
+    return (f"Run the same command again to resume after cycle {done} (cycles 1..{done} are saved in {output})."
+            if done else "Run the same command again to resume; no cycle had finished, so it starts at cycle 1.")

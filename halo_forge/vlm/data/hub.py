@@ -12,7 +12,7 @@ from itertools import islice
 from pathlib import Path
 
 from ...errors import HaloForgeError
-from .images import SkipCounter, content_key, decode
+from .images import ImageError, SkipCounter, content_key, decode
 from .sample import VLMSample
 
 RowMapper = Callable[[dict, int], VLMSample]
@@ -74,11 +74,12 @@ def load_rows(
     path: str | None = None,
     on_skip: Callable[[str], None] | None = None,
     keep: Callable[[str], bool] | None = None,
+    max_pixels: int | None = None,
 ) -> list[VLMSample]:
     """Samples of one split, skipping (and reporting) rows whose image cannot be decoded.
 
     `keep` sees each row's image content key before decoding (a partition by image); rows it
-    refuses do not count towards `limit`."""
+    refuses do not count towards `limit`. Images are decoded within `max_pixels`."""
     streaming = limit is not None
     if path is not None:
         folder = Path(path)
@@ -95,9 +96,9 @@ def load_rows(
     samples, skips = [], SkipCounter()
     for index, row in rows:
         try:
-            row[image_column] = decode(row[image_column])
-        except Exception as exc:  # PIL raises several types for a bad file
-            skips.add(str(index), type(exc).__name__)
+            row[image_column] = decode(row[image_column], max_pixels)
+        except ImageError as exc:
+            skips.add(f"row {index}", str(exc))
             continue
         samples.append(to_sample(row, index))
     if skips.skipped and on_skip is not None:

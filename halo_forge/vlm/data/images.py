@@ -1,9 +1,11 @@
-"""Decoding images one at a time, so a corrupt one is skipped and counted rather than fatal."""
+"""Decoding images one at a time, within the run's pixel budget, so a corrupt, hostile or
+unusable one is skipped and counted rather than fatal."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from PIL import Image
 
 @dataclass
 class SkipCounter:
-    """How many rows were dropped for an unreadable image, and the first few reasons."""
+    """How many rows were dropped, and the first few reasons."""
 
     skipped: int = 0
     examples: list[str] = field(default_factory=list)
@@ -23,22 +25,71 @@ class SkipCounter:
             self.examples.append(f"{row_id}: {reason}")
 
     def message(self, dataset: str) -> str:
-        return f"skipped {self.skipped} row(s) of {dataset} with unreadable images ({'; '.join(self.examples)})"
+        return f"skipped {self.skipped} row(s) of {dataset} ({'; '.join(self.examples)})"
 
 
-def decode(value) -> Image.Image:
-    """A PIL image from what `datasets` gives for an undecoded Image column, a path, or an image."""
-    if isinstance(value, Image.Image):
-        return value
+class ImageError(ValueError):
+    """An image that cannot or should not be used; the message says why, for the user."""
+
+
+DEFAULT_BUDGET = 1024 * 28 * 28  # pixels, where the dataset declares none (a photo's budget)
+BOMB_MARGIN = 64  # images up to this many times the budget are decoded and downscaled; larger ones are refused unread
+MAX_ASPECT = 200  # Qwen2-VL's processor refuses longer sides than 200x the shorter one (the strictest family)
+MIN_SIDE = 8  # pixels: a thinner image shows nothing a model can read
+
+
+def _open(value) -> Image.Image:
     if isinstance(value, dict):
         if value.get("bytes"):
-            image = Image.open(io.BytesIO(value["bytes"]))
-        else:
-            image = Image.open(value["path"])
+            return Image.open(io.BytesIO(value["bytes"]))
+        value = value["path"]
+    if not Path(value).is_file():  # a FIFO or device would block Image.open forever
+        raise ImageError("not a regular file" if Path(value).exists() else "file not found")
+    return Image.open(value)
+
+
+def decode(value, max_pixels: int | None = None) -> Image.Image:
+    """An RGB image from a path, what `datasets` gives for an undecoded Image column, or an image,
+    at most `max_pixels` (downscaled as it decodes: a 12-megapixel photo never sits in memory at
+    full size). Raises ImageError for an unreadable file and for an image no model here can use:
+    far beyond the budget (refused before decoding), thinner than MIN_SIDE, or longer than
+    MAX_ASPECT times its width."""
+    if isinstance(value, Image.Image):
+        image = value
     else:
-        image = Image.open(value)
-    image.load()  # force the decode here, where a failure can be counted
-    return image.convert("RGB")
+        try:
+            image = _open(value)
+        except ImageError:
+            raise
+        except Image.DecompressionBombError as exc:
+            raise ImageError(f"too large to decode safely ({exc})") from exc
+        except Exception as exc:  # PIL raises several types for a file that is not an image
+            raise ImageError(f"unreadable ({type(exc).__name__})") from exc
+    width, height = image.size
+    budget = max_pixels or DEFAULT_BUDGET
+    if width * height > budget * BOMB_MARGIN:
+        raise ImageError(f"{width}x{height} pixels is over {BOMB_MARGIN}x the pixel budget of {budget:,}; refused "
+                         f"before decoding")
+    if min(width, height) < MIN_SIDE:
+        raise ImageError(f"{width}x{height} pixels is too small (a side under {MIN_SIDE})")
+    if max(width, height) > MAX_ASPECT * min(width, height):
+        raise ImageError(f"{width}x{height} pixels has an aspect ratio over {MAX_ASPECT}, which the model's "
+                         f"processor refuses")
+    target = None
+    if max_pixels and width * height > max_pixels:
+        scale = math.sqrt(max_pixels / (width * height))
+        target = (max(1, int(width * scale)), max(1, int(height * scale)))
+    try:
+        if target and not isinstance(value, Image.Image):
+            image.draft("RGB", target)  # JPEG decodes at a fraction of its size; other formats ignore it
+        image.load()  # force the decode here, where a failure can be counted
+        image = image.convert("RGB") if image.mode != "RGB" else image
+    except Exception as exc:
+        raise ImageError(f"unreadable ({type(exc).__name__}: {exc})") from exc
+    if target:
+        image = image.copy() if image is value else image
+        image.thumbnail(target, Image.Resampling.BICUBIC)
+    return image
 
 
 def content_key(value) -> str:

@@ -48,21 +48,25 @@ class DatasetSpec:
         return self.train_split == self.eval_split
 
 
-def _load_synthetic(spec: DatasetSpec, split: str, limit: int | None, seed: int, path=None, on_skip=None, keep=None):
+def _load_synthetic(spec: DatasetSpec, split: str, limit: int | None, seed: int, path=None, on_skip=None, keep=None,
+                    **images):
     return synthetic.generate(split, limit, seed=seed, keep=keep)
 
 
-def _load_reasoning(spec: DatasetSpec, split: str, limit: int | None, seed: int, path=None, on_skip=None, keep=None):
+def _load_reasoning(spec: DatasetSpec, split: str, limit: int | None, seed: int, path=None, on_skip=None, keep=None,
+                    **images):
     return reasoning.generate(split, limit, seed=seed, keep=keep)
 
 
-def _load_hub(spec: DatasetSpec, split: str, limit: int | None, seed: int, path=None, on_skip=None, keep=None):
+def _load_hub(spec: DatasetSpec, split: str, limit: int | None, seed: int, path=None, on_skip=None, keep=None,
+              **images):
     return hub.load_rows(spec.name, spec.hub_id, spec.config, split, limit, spec.image_column, spec.to_sample,
-                         path=path, on_skip=on_skip, keep=keep)
+                         path=path, on_skip=on_skip, keep=keep, max_pixels=images["max_pixels"])
 
 
-def _load_jsonl(spec: DatasetSpec, split: str, limit: int | None, seed: int, path=None, on_skip=None, keep=None):
-    return jsonl.load(spec.name, split, limit, on_skip, keep=keep)
+def _load_jsonl(spec: DatasetSpec, split: str, limit: int | None, seed: int, path=None, on_skip=None, keep=None,
+                **images):
+    return jsonl.load(spec.name, split, limit, on_skip, keep=keep, **images)
 
 
 def _answers(value) -> list[str]:
@@ -218,13 +222,16 @@ def load_samples(
     require_answers: bool = True,
     on_skip: Callable[[str], None] | None = None,
     part: str | None = None,
+    max_pixels: int | None = None,
+    allow_outside_paths: bool = False,
 ) -> list[VLMSample]:
     """Up to `limit` samples of a split (the dataset's training split by default).
 
     `part` takes one side of the split's partition by image ("train" or "held_out", see the module
     docstring); None takes the whole split. `path` points at a local copy in the hub's schema;
-    `on_skip` hears how many rows were dropped for unreadable images. Asking for answers from a
-    split that withholds them is an error.
+    `on_skip` hears how many rows were dropped, and why. Images are decoded within `max_pixels`
+    (default: the dataset's budget); a JSONL row's image must lie in the file's folder unless
+    `allow_outside_paths`. Asking for answers from a split that withholds them is an error.
     """
     spec = get_spec(name)
     split = split or spec.train_split
@@ -241,7 +248,8 @@ def load_samples(
     if part not in (None, *PARTS):
         raise ValueError(f"part must be one of {PARTS} or None, got {part!r}")
     keep = None if part is None else (lambda key: in_held_out(key, spec.held_out_fraction) == (part == "held_out"))
-    samples = spec.loader(spec, split, limit, seed, path=path, on_skip=on_skip, keep=keep)
+    samples = spec.loader(spec, split, limit, seed, path=path, on_skip=on_skip, keep=keep,
+                          max_pixels=max_pixels or spec.max_pixels, allow_outside_paths=allow_outside_paths)
     for sample in samples:
         sample.question = spec.prompt.format(question=sample.question)
     return samples
@@ -275,14 +283,18 @@ def load_run_data(
     seed: int = 0,
     path: str | None = None,
     on_skip: Callable[[str], None] | None = None,
+    max_pixels: int | None = None,
+    allow_outside_paths: bool = False,
 ) -> RunData:
     """The training and held-out samples of a run, never sharing an image: separate splits as
     declared, a partition by image when one split must serve both, or another file's rows."""
     spec = get_spec(name)
-    split, data = split or spec.train_split, dict(seed=seed, path=path, on_skip=on_skip)
+    images = dict(max_pixels=max_pixels, allow_outside_paths=allow_outside_paths)
+    split, data = split or spec.train_split, dict(seed=seed, path=path, on_skip=on_skip, **images)
     if eval_dataset is not None:
         other = get_spec(eval_dataset)
-        held_out = load_samples(eval_dataset, eval_split or other.eval_split, eval_limit, seed=seed, on_skip=on_skip)
+        held_out = load_samples(eval_dataset, eval_split or other.eval_split, eval_limit, seed=seed, on_skip=on_skip,
+                                **images)
         train = load_samples(name, split, limit, **data)
         return RunData(train, held_out, f"held out: {eval_dataset} ({len(held_out)} samples)")
     eval_split = eval_split or spec.eval_split

@@ -24,6 +24,7 @@ class VLMSample:
     answers: list[str]
     annotations: dict[str, Any] = field(default_factory=dict)
     demonstration: str | None = None  # a worked answer (reasoning, then the answer), where the data has one
+    max_pixels: int | None = None  # the pixel budget a path is decoded within
 
     @property
     def answer(self) -> str:
@@ -39,5 +40,6 @@ class VLMSample:
         """The image as RGB, opened lazily so a dataset of paths costs nothing until it is used."""
         if isinstance(self.image, Image.Image):
             return self.image.convert("RGB") if self.image.mode != "RGB" else self.image
-        with Image.open(self.image) as img:
-            return img.convert("RGB")
+        from .images import decode
+
+        return decode(self.image, self.max_pixels)

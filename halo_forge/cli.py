@@ -28,6 +28,8 @@ def _quiet_libraries() -> None:
     import transformers
 
     warnings.simplefilter("once")
+    for category in (DeprecationWarning, FutureWarning):  # the libraries' own deprecations are theirs to fix
+        warnings.filterwarnings("ignore", category=category, module=r"(?!halo_forge)")
     transformers.utils.logging.set_verbosity_warning()
     transformers.utils.logging.disable_progress_bar()
     datasets.disable_progress_bars()

@@ -20,6 +20,7 @@ import yaml
 
 from ..errors import HaloForgeError
 from .models.adapters import ADAPTERS
+from .verifiers.backends import yolo_weights_problem
 
 TYPES = {"bool": bool, "int": int, "float": float, "str": str}
 TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
@@ -241,10 +242,8 @@ class VerifierSettings(Settings):
             p.append("output_weight must be positive: the output stage decides correctness")
         if self.detector == "yolo" and not self.yolo_weights:
             p.append("detector yolo needs yolo_weights (an exported .onnx file); no package ships COCO detector weights")
-        if self.yolo_weights and Path(self.yolo_weights).suffix.lower() in (".pt", ".pth") and not self.allow_pickle:
-            p.append(f"yolo_weights {self.yolo_weights!r} is a pickle, which can run any code when loaded; export it "
-                     f"once to ONNX (`yolo export model={Path(self.yolo_weights).name} format=onnx`) or pass "
-                     f"--allow-pickle if you trust it")
+        if self.yolo_weights and (problem := yolo_weights_problem(self.yolo_weights, self.allow_pickle)):
+            p.append(problem)
         return p
 
     def make_verifier(self, metric: str):
@@ -252,7 +251,8 @@ class VerifierSettings(Settings):
 
         return VisionVerifier(self.perception_weight, self.reasoning_weight, self.output_weight,
                               output=OutputChecker(metric), ocr=self.ocr_backend, detector=self.detector,
-                              yolo_weights=self.yolo_weights, semantic=self.semantic_similarity)
+                              yolo_weights=self.yolo_weights, allow_pickle=self.allow_pickle,
+                              semantic=self.semantic_similarity)
 
 
 # -- the commands --------------------------------------------------------------------------------

@@ -65,29 +65,39 @@ def decode(value, max_pixels: int | None = None) -> Image.Image:
             raise ImageError(f"too large to decode safely ({exc})") from exc
         except Exception as exc:  # PIL raises several types for a file that is not an image
             raise ImageError(f"unreadable ({type(exc).__name__})") from exc
+    try:
+        return _within_budget(image, max_pixels, draft=image is not value)
+    except ImageError:
+        if image is not value:
+            image.close()
+        raise
+
+
+def _within_budget(image: Image.Image, max_pixels: int | None, draft: bool) -> Image.Image:
+    """`image` checked, decoded (`draft`: through JPEG's reduced-size decoding) and downscaled."""
     width, height = image.size
     budget = max_pixels or DEFAULT_BUDGET
     if width * height > budget * BOMB_MARGIN:
         raise ImageError(f"{width}x{height} pixels is over {BOMB_MARGIN}x the pixel budget of {budget:,}; refused "
                          f"before decoding")
-    if min(width, height) < MIN_SIDE:
-        raise ImageError(f"{width}x{height} pixels is too small (a side under {MIN_SIDE})")
     if max(width, height) > MAX_ASPECT * min(width, height):
         raise ImageError(f"{width}x{height} pixels has an aspect ratio over {MAX_ASPECT}, which the model's "
                          f"processor refuses")
+    if min(width, height) < MIN_SIDE:
+        raise ImageError(f"{width}x{height} pixels is too small (a side under {MIN_SIDE})")
     target = None
     if max_pixels and width * height > max_pixels:
         scale = math.sqrt(max_pixels / (width * height))
         target = (max(1, int(width * scale)), max(1, int(height * scale)))
     try:
-        if target and not isinstance(value, Image.Image):
+        if target and draft:
             image.draft("RGB", target)  # JPEG decodes at a fraction of its size; other formats ignore it
         image.load()  # force the decode here, where a failure can be counted
         image = image.convert("RGB") if image.mode != "RGB" else image
     except Exception as exc:
         raise ImageError(f"unreadable ({type(exc).__name__}: {exc})") from exc
     if target:
-        image = image.copy() if image is value else image
+        image = image.copy() if not draft else image
         image.thumbnail(target, Image.Resampling.BICUBIC)
     return image
 

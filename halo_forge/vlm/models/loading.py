@@ -61,9 +61,20 @@ def quantization_config(load_in_4bit: bool):
 
 
 def _hub_call(what: str, name: str, fn, *args, **kwargs):
-    """Run a `from_pretrained`, turning a missing network or a missing repo into one sentence."""
+    """Run a `from_pretrained`, turning a missing network, a missing repo or custom code that was
+    not allowed into one sentence."""
     try:
         return fn(*args, **kwargs)
+    except ValueError as exc:
+        if "trust_remote_code" in str(exc):
+            raise HaloForgeError(
+                f"{name!r} ships its own model code (auto_map in its config), which runs with your permissions; "
+                f"read it, then pass --trust-remote-code to allow it."
+            ) from exc
+        if "Unrecognized" in str(exc):
+            raise HaloForgeError(f"Could not load the {what} {name!r}: its model type is not one this version of "
+                                 f"transformers knows.") from exc
+        raise
     except (OSError, ConnectionError) as exc:  # hub errors subclass these
         if Path(name).exists():
             raise HaloForgeError(f"Could not load the {what} from folder {name!r}: {exc}") from exc

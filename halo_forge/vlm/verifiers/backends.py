@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -104,8 +105,25 @@ def make_ocr(name: str | None) -> tuple[OCRBackend | None, str]:
         return None, f"OCR backend {name!r} unavailable ({type(exc).__name__}: {exc})"
 
 
-def make_detector(name: str | None, weights: str | None = None) -> tuple[Detector | None, str]:
-    """`shapes`, `yolo` (needs `weights`), or none; None and the reason when it cannot run here."""
+PICKLES = (".pt", ".pth")  # torch checkpoints: unpickling one can run any code
+
+
+def yolo_weights_problem(weights: str, allow_pickle: bool) -> str | None:
+    """Why `weights` may not be loaded, or None: they must be a local file (ultralytics would
+    download a known name) and, unless `allow_pickle`, not a pickle (an exported .onnx file loads
+    without running code)."""
+    if not Path(weights).is_file():
+        return f"YOLO weights {weights!r} are not a local file (halo-forge never downloads them)"
+    if Path(weights).suffix.lower() in PICKLES and not allow_pickle:
+        return (f"YOLO weights {weights!r} are a pickle, which can run any code when loaded; export them once to "
+                f"ONNX (`yolo export model={Path(weights).name} format=onnx`) or pass --allow-pickle if you trust them")
+    return None
+
+
+def make_detector(name: str | None, weights: str | None = None,
+                  allow_pickle: bool = False) -> tuple[Detector | None, str]:
+    """`shapes`, `yolo` (needs `weights`, see `yolo_weights_problem`), or none; None and the reason
+    when it cannot run here."""
     if not name or name == "none":
         return None, ""
     try:
@@ -113,7 +131,9 @@ def make_detector(name: str | None, weights: str | None = None) -> tuple[Detecto
             return ShapeDetector(), ""
         if name == "yolo":
             if not weights:
-                return None, "YOLO needs --yolo-weights (a .pt file); no package ships COCO detector weights"
+                return None, "YOLO needs --yolo-weights (an .onnx file); no package ships COCO detector weights"
+            if problem := yolo_weights_problem(weights, allow_pickle):
+                return None, problem
             return YOLODetector(weights), ""
     except Exception as exc:  # no ultralytics/opencv, or weights that cannot be fetched offline
         return None, f"detector {name!r} unavailable ({type(exc).__name__}: {exc})"

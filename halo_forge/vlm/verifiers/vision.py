@@ -74,6 +74,7 @@ class VisionVerifier:
         ocr: str | OCRBackend | None = "rapidocr",
         detector: str | Detector | None = "shapes",
         yolo_weights: str | None = None,
+        allow_pickle: bool = False,
         semantic: bool = False,
         cache_size: int = 4096,
     ):
@@ -86,7 +87,7 @@ class VisionVerifier:
             ocr, why = make_ocr(ocr)
             self.tool_notes += [why] if why else []
         if isinstance(detector, str) or detector is None:
-            detector, why = make_detector(detector, yolo_weights)
+            detector, why = make_detector(detector, yolo_weights, allow_pickle)
             self.tool_notes += [why] if why else []
         if semantic and self.output.semantic is None:
             self.output.semantic, why = make_semantic(True)

@@ -180,3 +180,11 @@ def test_a_run_without_held_out_samples_is_refused(tiny_model_dir, tmp_path):
         VLMRAFTTrainer(small_config(tiny_model_dir, tmp_path / "run", dataset=str(data))).train()
     with pytest.raises(HaloForgeError, match="eval_limit must be at least 1"):
         small_config(tiny_model_dir, tmp_path / "run2", eval_limit=0).validate()
+
+
+def test_a_diverged_cycle_is_never_checkpointed(tiny_model_dir, tmp_path):
+    config = small_config(tiny_model_dir, tmp_path, num_cycles=1, learning_rate=1e38)  # finite, and far too high
+    with pytest.raises(HaloForgeError, match="cycle 1 diverged .* nothing of it was saved"):
+        VLMRAFTTrainer(config).train()
+    assert not (tmp_path / "cycle_1").exists()
+    assert [e["cycle"] for e in json.loads((tmp_path / "training_history.json").read_text())] == [0]

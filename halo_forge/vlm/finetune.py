@@ -84,6 +84,22 @@ def add_lora(loaded: LoadedModel, lora: LoraSettings, seed: int) -> None:
     loaded.model = get_peft_model(loaded.model, config)
 
 
+def last_checkpoint(checkpoints: Path) -> str | None:
+    """The newest Trainer checkpoint in `checkpoints`, or None."""
+    return get_last_checkpoint(str(checkpoints)) if checkpoints.is_dir() else None
+
+
+class ResumingTrainer(SFTTrainer):
+    """SFTTrainer that resumes the optimizer, scheduler, RNG and data position from a checkpoint
+    but leaves the weights to the caller, who loads the checkpoint with `from_pretrained`. The
+    Trainer's own weight loading skips the key conversion VLMs need (transformers#43701): every
+    weight is reported missing and none is restored, so a resumed run would silently restart from
+    the base weights with the trained optimizer state."""
+
+    def _load_from_checkpoint(self, resume_from_checkpoint, model=None):
+        pass
+
+
 def training_rows(loaded: LoadedModel, pairs: Sequence[tuple[VLMSample, str]]) -> Dataset:
     """Conversational prompt/completion rows with images, in the shape TRL's collator expects."""
     return Dataset.from_list(
@@ -131,7 +147,8 @@ def finetune(
     """Trains `loaded.model` in place on (sample, completion) pairs with a constant learning rate.
 
     With `checkpoints`, the Trainer saves its full state there every `save_steps` steps and a
-    second call resumes from the last one (optimizer, scheduler, RNG and data position alike)."""
+    second call resumes from the last one (optimizer, scheduler, RNG and data position); the
+    caller must have loaded `loaded` from that checkpoint (see ResumingTrainer)."""
     if not pairs:
         return FinetuneStats(steps=0, loss=float("nan"))
     saving = dict(save_strategy="steps", save_steps=save_steps, save_total_limit=1) if checkpoints else {}
@@ -144,7 +161,7 @@ def finetune(
             max_length=None,  # truncating would cut image tokens
             **{**trainer_arguments(loaded, workdir, learning_rate, gradient_checkpointing, seed), **saving},
         )
-        trainer = SFTTrainer(
+        trainer = (ResumingTrainer if checkpoints else SFTTrainer)(
             model=loaded.model,
             args=args,
             train_dataset=training_rows(loaded, pairs),
@@ -152,6 +169,6 @@ def finetune(
             callbacks=[RichProgress(description, show_progress), NoInputGradients(), *callbacks],
         )
         trainer.remove_callback(PrinterCallback)  # it prints a dict per log step
-        last = get_last_checkpoint(workdir) if checkpoints and Path(workdir).is_dir() else None
+        last = last_checkpoint(Path(workdir)) if checkpoints else None
         output = trainer.train(resume_from_checkpoint=last)
     return FinetuneStats(steps=output.global_step, loss=output.training_loss, resumed_from=last)

@@ -19,7 +19,7 @@ from ..files import write_json
 from .config import SFTOptions
 from .data.registry import get_spec, load_run_data
 from .evaluate import evaluate
-from .finetune import add_lora, finetune
+from .finetune import add_lora, finetune, last_checkpoint
 from .models.loading import load_model
 from .runs import CONFIG_FILE, check_settings, prepare_output, write_settings
 
@@ -70,8 +70,10 @@ def run_sft(options: SFTOptions, console: Console | None = None) -> dict:
     if not train_set or not eval_set:
         raise HaloForgeError(f"{data.policy}: {len(train_set)} training and {len(eval_set)} held-out samples; "
                              f"a warm start needs both.")
-    loaded = load_model(options.model_name, **options.loading_options(spec))
-    if not options.full_finetune:
+    checkpoints = output / CHECKPOINTS
+    resume = last_checkpoint(checkpoints)
+    loaded = load_model(resume or options.model_name, trainable_adapter=True, **options.loading_options(spec))
+    if not options.full_finetune and not resume:
         add_lora(loaded, options, seed=options.seed)
 
     def check() -> float:
@@ -81,7 +83,6 @@ def run_sft(options: SFTOptions, console: Console | None = None) -> dict:
     callbacks = []
     if options.target_accuracy is not None:
         callbacks.append(_StopAtTarget(check, options.eval_every, options.target_accuracy, console))
-    checkpoints = output / CHECKPOINTS
     stats = finetune(
         loaded, [(s, s.target) for s in train_set], learning_rate=options.learning_rate, epochs=options.epochs,
         batch_size=options.batch_size, seed=options.seed, callbacks=callbacks, description="sft",
@@ -105,8 +106,6 @@ def run_sft(options: SFTOptions, console: Console | None = None) -> dict:
 
 def resume_hint(output: Path) -> str:
     """Where an interrupted `vlm sft` into `output` will resume."""
-    from transformers.trainer_utils import get_last_checkpoint
-
-    last = get_last_checkpoint(str(output / CHECKPOINTS)) if (output / CHECKPOINTS).is_dir() else None
+    last = last_checkpoint(output / CHECKPOINTS)
     return (f"Run the same command again to resume from {last}." if last else
             "No checkpoint was saved yet; running the same command again starts over.")

@@ -65,7 +65,7 @@ class VLMRAFTTrainer:
     def __init__(self, config: VLMRAFTConfig, verifier: VisionVerifier | None = None, console: Console | None = None):
         config.validate()
         self.config = config
-        self.console = console or Console()
+        self.console = console or Console(markup=False)
         self.output = Path(config.output_dir)
         self.verifier = verifier
         self.loaded: LoadedModel | None = None

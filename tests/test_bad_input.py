@@ -269,3 +269,17 @@ def test_custom_model_code_needs_trust_remote_code(tiny_model_dir, tmp_path, cap
     (model / "config.json").write_text(json.dumps(config))
     code, _, err = run(capsys, "vlm", "benchmark", "--model", model, "--limit", 1)
     assert code == 2 and "ships its own model code" in one_line(err) and "--trust-remote-code" in err
+
+
+def test_warnings_that_matter_are_shown_once_not_suppressed():
+    import warnings
+
+    import transformers
+
+    with warnings.catch_warnings(record=True) as caught:
+        cli._quiet_libraries()
+        for _ in range(3):
+            warnings.warn("Some weights of the model were not initialized", UserWarning)
+            warnings.warn("Image size exceeds limit, could be decompression bomb", Image.DecompressionBombWarning)
+    assert sorted(str(w.message)[:4] for w in caught) == ["Imag", "Some"]
+    assert transformers.utils.logging.get_verbosity() == transformers.utils.logging.WARNING

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from . import metrics, rollout
 from .answers import extract_answer
 from .data.sample import VLMSample
+from .distributed import Ranks
 from .grounding import Grounding, grounding
 from .models.loading import LoadedModel
 from .verifiers import VisionVerifier
@@ -31,20 +32,22 @@ def evaluate(
     max_new_tokens: int = 64,
     show_progress: bool = True,
     verifier: VisionVerifier | None = None,
+    ranks: Ranks | None = None,
 ) -> Evaluation:
-    """Greedy answers scored by `metric`; with a `verifier`, also how grounded they are."""
-    completions = [
-        group[0]
-        for group in rollout.generate(
-            loaded, samples, max_new_tokens=max_new_tokens, batch_size=batch_size,
-            description="evaluate", show_progress=show_progress,
-        )
-    ]
+    """Greedy answers scored by `metric`; with a `verifier`, also how grounded they are. With
+    `ranks`, the processes share the batches and all return the same evaluation."""
+    ranks = ranks or Ranks()
+    completions = ranks.map_batches(samples, batch_size, lambda batch, b: [group[0] for group in rollout.generate(
+        loaded, batch, max_new_tokens=max_new_tokens, batch_size=len(batch), show_progress=False,
+    )], description="evaluate", show_progress=show_progress)
     predictions = [extract_answer(c) for c in completions]
     scores = [metrics.score(metric, p, s.answers, s.annotations) for p, s in zip(predictions, samples)]
     accuracy = sum(scores) / len(scores) if scores else 0.0
     checked = None
     if verifier is not None:
-        checked = grounding([group[0] for group in verifier.verify_batch(samples, [[c] for c in completions])])
+        results = ranks.map_batches(list(zip(samples, completions)), batch_size, lambda batch, b: [
+            group[0] for group in verifier.verify_batch([s for s, _ in batch], [[c] for _, c in batch])
+        ], show_progress=False)
+        checked = grounding(results)
     return Evaluation(accuracy=accuracy, completions=completions, predictions=predictions, scores=scores,
                       grounding=checked)

@@ -125,7 +125,16 @@ def trainer_arguments(loaded: LoadedModel, workdir: str, learning_rate: float, g
         gradient_checkpointing=gradient_checkpointing, gradient_checkpointing_kwargs={"use_reentrant": False},
         bf16=dtype == torch.bfloat16, fp16=dtype == torch.float16, use_cpu=not torch.cuda.is_available(),
         save_strategy="no", report_to="none", logging_steps=1, disable_tqdm=True, seed=seed, data_seed=seed,
+        ddp_find_unused_parameters=False,  # under accelerate launch every trainable weight takes part in each step
     )
+
+
+def one_device_per_process(args) -> None:
+    """Keeps the Trainer from wrapping the model in nn.DataParallel when one process sees several
+    GPUs (DataParallel scatters Qwen2-VL's flattened pixel_values and image_grid_thw inconsistently):
+    a process trains on its own device, and several GPUs are used through `accelerate launch`."""
+    _ = args.device  # the Trainer counts the GPUs here
+    args._n_gpu = min(args._n_gpu, 1)
 
 
 def finetune(
@@ -161,6 +170,7 @@ def finetune(
             max_length=None,  # truncating would cut image tokens
             **{**trainer_arguments(loaded, workdir, learning_rate, gradient_checkpointing, seed), **saving},
         )
+        one_device_per_process(args)
         trainer = (ResumingTrainer if checkpoints else SFTTrainer)(
             model=loaded.model,
             args=args,

@@ -20,7 +20,7 @@ from transformers.trainer_callback import PrinterCallback
 from trl import GRPOConfig, GRPOTrainer
 
 from .data.sample import VLMSample
-from .finetune import NoInputGradients, RichProgress, trainer_arguments
+from .finetune import NoInputGradients, RichProgress, one_device_per_process, trainer_arguments
 from .models.loading import LoadedModel
 from .rewards import VerifierReward, grpo_rows
 from .selection import ScoredCompletion
@@ -59,6 +59,7 @@ def grpo_cycle(
             max_completion_length=max_new_tokens,
             **trainer_arguments(loaded, workdir, learning_rate, gradient_checkpointing, seed),
         )
+        one_device_per_process(args)
         trainer = GRPOTrainer(
             model=loaded.model,
             reward_funcs=[reward],

@@ -78,9 +78,11 @@ def generate(
     description: str = "rollout",
     show_progress: bool = True,
     entropy: EntropyMeter | None = None,
+    seed: int | None = None,
 ) -> list[list[str]]:
     """`num_samples` completions for each sample; temperature 0 means greedy. `entropy` measures
-    the sampling distributions on the way."""
+    the sampling distributions on the way. With `seed`, batch i samples from seed + i, so a batch's
+    completions do not depend on what ran before it (or on which process runs it)."""
     sampling = temperature > 0
     if not sampling and num_samples > 1:
         raise ValueError("Greedy decoding gives one completion per prompt; set a temperature above 0 for K > 1.")
@@ -94,7 +96,9 @@ def generate(
     loaded.model.eval()
     completions: list[list[str]] = []
     batches = list(_batches(samples, batch_size))
-    for batch in track(batches, description=description, disable=not show_progress, transient=True):
+    for i, batch in enumerate(track(batches, description=description, disable=not show_progress, transient=True)):
+        if seed is not None:
+            torch.manual_seed(seed + i)
         inputs = encode_prompts(loaded, batch)
         if entropy is not None:
             entropy.start_batch()

@@ -22,6 +22,7 @@ from . import rollout
 from .config import VLMRAFTConfig
 from .data.registry import get_spec, load_run_data
 from .data.sample import VLMSample
+from .distributed import Ranks
 from .evaluate import evaluate
 from .finetune import add_lora, finetune
 from .grpo import grpo_cycle
@@ -69,6 +70,8 @@ class VLMRAFTTrainer:
         self.output = Path(config.output_dir)
         self.verifier = verifier
         self.loaded: LoadedModel | None = None
+        self.ranks = Ranks()
+        self.console.quiet = self.console.quiet or not self.ranks.is_main  # one process speaks
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -80,7 +83,11 @@ class VLMRAFTTrainer:
         spec = get_spec(cfg.dataset)
         if cfg.num_threads:
             torch.set_num_threads(cfg.num_threads)
-        state = self._resume_state()
+        if cfg.algorithm == "grpo" and self.ranks.world_size > 1:
+            raise HaloForgeError("--algorithm grpo runs in one process for now; launch it without accelerate, or use "
+                                 "raft across processes.")
+        self._note_devices()
+        state = self.ranks.on_main(self._resume_state)
         self.verifier = self.verifier or cfg.make_verifier(spec.metric)
         self._reward = VerifierReward(self.verifier)
         for note in self.verifier.tool_notes:
@@ -96,7 +103,7 @@ class VLMRAFTTrainer:
         if not data.held_out:
             raise HaloForgeError(f"No held-out samples to judge the run on ({data.policy}); a run that cannot be "
                                  f"evaluated proves nothing, so give --eval-dataset or a larger dataset.")
-        self._check_held_out(data.held_out_fingerprint())
+        self.ranks.on_main(lambda: self._check_held_out(data.held_out_fingerprint()))
         train_set, eval_set = data.train, data.held_out
         eval_metric = get_spec(cfg.eval_dataset).metric if cfg.eval_dataset else spec.metric
         self.loaded = self._load(state)
@@ -104,13 +111,13 @@ class VLMRAFTTrainer:
         if state.last_cycle is None:
             result = self._evaluate(eval_set, eval_metric)
             state.history.append({"cycle": 0, **result})
-            self._save_history(state)
+            self.ranks.on_main(lambda: self._save_history(state))
             self.console.print(f"cycle 0 (before training): eval_accuracy {result['eval_accuracy']:.3f}"
                                f"{describe_grounding(result)}")
         for cycle in range(state.last_cycle + 1, cfg.num_cycles + 1):
             entry = self.run_cycle(cycle, self._prompts_for(cycle, train_set), eval_set, eval_metric)
             state.history.append(entry)
-            self._save_history(state)
+            self.ranks.on_main(lambda: self._save_history(state))
             self._print_summary(entry)
         return state.history
 
@@ -134,6 +141,7 @@ class VLMRAFTTrainer:
             groups, entropy, timings = self._rollout_and_verify(cycle, prompts)
             keep = select_keep_set(groups, cfg.reward_threshold, cfg.keep_percent, cfg.max_kept_per_prompt,
                                    rng=random.Random(cfg.seed * 1000 + cycle))
+            self.ranks.agree([(c.sample.id, c.completion) for c in keep], f"cycle {cycle} keep-sets")
             start = time.perf_counter()
             stats = finetune(
                 self.loaded, [(c.sample, c.completion) for c in keep], learning_rate=learning_rate,
@@ -146,7 +154,7 @@ class VLMRAFTTrainer:
         self._refuse_non_finite(cycle, stats.loss, stats.steps)
 
         evaluation = self._evaluate(eval_set, metric)
-        self._save_checkpoint(cycle, groups, keep)
+        self.ranks.on_main(lambda: self._save_checkpoint(cycle, groups, keep))
 
         scored = [c for g in groups for c in g]
         return {
@@ -172,23 +180,32 @@ class VLMRAFTTrainer:
         }
 
     def _rollout_and_verify(self, cycle: int, prompts: list[VLMSample]):
-        """K sampled completions per prompt, each scored: (groups, mean token entropy, timings)."""
+        """K sampled completions per prompt, each scored: (groups, mean token entropy, timings).
+
+        Batches are shared out among the processes; batch b samples with seed (cycle, b), so the
+        completions do not depend on how many processes there are."""
         cfg, timings = self.config, {}
         meter = rollout.EntropyMeter(self._stop_ids())
+        seed = (cfg.seed * 1000 + cycle) * 100_000
         start = time.perf_counter()
-        completions = rollout.generate(
-            self.loaded, prompts, num_samples=cfg.samples_per_prompt, temperature=cfg.temperature,
-            max_new_tokens=cfg.max_new_tokens, batch_size=cfg.rollout_batch_size, description=f"cycle {cycle} rollout",
+        completions = self.ranks.map_batches(prompts, cfg.rollout_batch_size, lambda batch, b: rollout.generate(
+            self.loaded, batch, num_samples=cfg.samples_per_prompt, temperature=cfg.temperature,
+            max_new_tokens=cfg.max_new_tokens, batch_size=len(batch), seed=seed + b, show_progress=False,
             entropy=meter,
-        )
+        ), description=f"cycle {cycle} rollout")
+        entropy_total, entropy_tokens = self.ranks.total(float(meter.total), int(meter.tokens))
         timings["rollout_seconds"] = time.perf_counter() - start
         start = time.perf_counter()
-        results = self.verifier.verify_batch(prompts, completions)
+        results = self.ranks.map_batches(
+            list(zip(prompts, completions)), cfg.rollout_batch_size,
+            lambda batch, b: self.verifier.verify_batch([s for s, _ in batch], [c for _, c in batch]),
+            description=f"cycle {cycle} verify",
+        )
         groups = [
             [ScoredCompletion(s, c, r) for c, r in zip(cs, rs)] for s, cs, rs in zip(prompts, completions, results)
         ]
         timings["verify_seconds"] = time.perf_counter() - start
-        return groups, meter.mean, timings
+        return groups, entropy_total / entropy_tokens if entropy_tokens else None, timings
 
     def _stop_ids(self) -> list[int]:
         """Token ids that end a completion (eos, pad): rows past them are finished."""
@@ -231,11 +248,12 @@ class VLMRAFTTrainer:
         cfg = self.config
         options = cfg.loading_options(get_spec(cfg.dataset))
         if state.last_cycle:
-            return load_model(str(self._cycle_dir(state.last_cycle)), trainable_adapter=True, **options)
+            return load_model(str(self._cycle_dir(state.last_cycle)), trainable_adapter=True,
+                              device=self.ranks.device, **options)
         model_name = cfg.model_name
         if Path(model_name).exists():  # absolute, so the adapter's base path works from anywhere
             model_name = str(Path(model_name).resolve())
-        loaded = load_model(model_name, **options)
+        loaded = load_model(model_name, device=self.ranks.device, **options)
         if not cfg.full_finetune:
             add_lora(loaded, cfg, seed=cfg.seed)
         return loaded
@@ -251,7 +269,7 @@ class VLMRAFTTrainer:
         start = time.perf_counter()
         result = evaluate(
             self.loaded, eval_set, metric, batch_size=self.config.rollout_batch_size,
-            max_new_tokens=self.config.max_new_tokens, verifier=self.verifier,
+            max_new_tokens=self.config.max_new_tokens, verifier=self.verifier, ranks=self.ranks,
         )
         return {"eval_accuracy": result.accuracy, "eval_hallucination_rate": result.grounding.hallucination_rate,
                 "eval_reasoning_share": result.grounding.reasoning_share, "eval_claims": result.grounding.claims,
@@ -282,6 +300,15 @@ class VLMRAFTTrainer:
             merged = load_model(str(directory), device="cpu", **options)
             merged.model.merge_and_unload().save_pretrained(directory / "merged")
             merged.processor.save_pretrained(directory / "merged")
+
+    def _note_devices(self) -> None:
+        """Says, once, when GPUs go unused: one process trains on one device (never the Trainer's
+        implicit DataParallel, which scatters Qwen2-VL's flattened pixel_values inconsistently)."""
+        visible = torch.cuda.device_count()
+        if self.ranks.world_size == 1 and visible > 1:
+            self.console.print(f"{visible} GPUs are visible and this run uses one; to use all of them, start it with "
+                               f"`accelerate launch --num_processes {visible} -m halo_forge.cli vlm train ...` "
+                               f"(README: Scaling out).")
 
     def _refuse_non_finite(self, cycle: int, loss: float, steps: int) -> None:
         """A diverged fine-tune is never checkpointed: resuming from it would carry NaN weights on."""

@@ -1,7 +1,14 @@
-"""Rollout throughput: batched generation against one `generate` call per sample.
+"""Rollout throughput: batched generation against one `generate` call per sample; then K samples
+from one shared prefill against expanded inputs.
 
 Same tiny model, prompts and settings (32 prompts x 4 samples x 16 forced new tokens, temperature
-sampling); only the batching differs. Prints samples/s of each and, last, `ratio: X.XX`.
+sampling); only the batching differs. Prints samples/s of each and `ratio: X.XX`.
+
+Then K=8 samples per prompt, batched, with the vision tower and prompt run once per prompt (the
+cache expanded K times) against `num_return_sequences=8` (inputs expanded, so both run 8 times),
+at three pixel budgets: the synthetic task's 56x56 images (4 visual tokens), 896x896 (1024 visual
+tokens, a document page) and 448x448 (256 visual tokens, what Qwen2-VL makes of a small photo).
+Prints, last, `shared_prefill_ratio: X.XX` for the 448x448 budget.
 
     python benchmarks/rollout_throughput.py [--prompts 32] [--samples 4] [--tokens 16] [--threads 1]
 """
@@ -38,7 +45,10 @@ def main() -> None:
     transformers.utils.logging.disable_progress_bar()
 
     with tempfile.TemporaryDirectory() as workdir:
-        loaded = load_model(str(build_tiny_model("qwen2_vl", f"{workdir}/tiny")))
+        model = build_tiny_model("qwen2_vl", f"{workdir}/tiny")
+        loaded = load_model(str(model))
+        photo = load_model(str(model), min_pixels=448 * 448, max_pixels=448 * 448)
+        page = load_model(str(model), min_pixels=896 * 896, max_pixels=896 * 896)
     prompts = synthetic.generate("train", args.prompts)
     settings = dict(temperature=1.0, max_new_tokens=args.tokens, min_new_tokens=args.tokens, show_progress=False)
     total = args.prompts * args.samples
@@ -57,6 +67,22 @@ def main() -> None:
     print(f"batched: {total / batched_s:8.1f} samples/s ({batched_s:.2f} s)")
     print(f"naive:   {total / naive_s:8.1f} samples/s ({naive_s:.2f} s)")
     print(f"ratio: {naive_s / batched_s:.2f}")
+
+    k = 8
+    budgets = (("56x56 (4 visual tokens)", loaded), ("896x896 (1024 visual tokens)", page),
+               ("448x448 (256 visual tokens)", photo))
+    for name, model in budgets:
+        def shared(model=model):
+            rollout.generate(model, prompts, num_samples=k, batch_size=8, **settings)
+
+        def expanded(model=model):
+            rollout.generate(model, prompts, num_samples=k, batch_size=8, shared_prefill=False, **settings)
+
+        shared()  # warm-up
+        shared_s, expanded_s = timed(shared), timed(expanded)
+        print(f"K={k}, images {name}: shared prefill {args.prompts * k / shared_s:7.1f} samples/s, "
+              f"expanded inputs {args.prompts * k / expanded_s:7.1f} samples/s, ratio {expanded_s / shared_s:.2f}")
+    print(f"shared_prefill_ratio: {expanded_s / shared_s:.2f}")
 
 
 if __name__ == "__main__":

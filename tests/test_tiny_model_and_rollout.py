@@ -1,3 +1,4 @@
+import pytest
 import torch
 from transformers import AutoModelForImageTextToText, AutoProcessor
 
@@ -44,3 +45,23 @@ def test_sampling_is_seeded(tiny_loaded):
     torch.manual_seed(5)
     b = rollout.generate(tiny_loaded, samples, num_samples=2, temperature=1.0, max_new_tokens=4, show_progress=False)
     assert a == b
+
+
+@pytest.mark.parametrize("family", ["qwen2_vl", "llava_next"])
+def test_shared_prefill_decodes_exactly_what_expanded_inputs_do(family, tmp_path):
+    """Greedy decoding is deterministic, so K copies sampled from one shared prefill must each be
+    the completion that `num_return_sequences=K` (vision tower and prompt run K times) gives."""
+    import torch
+
+    from halo_forge.vlm.models.loading import load_model
+    from halo_forge.vlm.models.tiny import build_tiny_model
+    from halo_forge.vlm.rollout import _prefill_once, encode_prompts
+
+    loaded = load_model(str(build_tiny_model(family, tmp_path / family)))
+    inputs = encode_prompts(loaded, synthetic.generate("train", 3))
+    settings = dict(do_sample=True, top_k=1, max_new_tokens=6, min_new_tokens=6,  # top-1 sampling: deterministic
+                    pad_token_id=loaded.processor.tokenizer.pad_token_id)
+    with torch.inference_mode():
+        expanded = loaded.model.generate(**inputs, num_return_sequences=2, **settings)
+        shared = loaded.model.generate(**_prefill_once(loaded.model, dict(inputs), 2), **settings)
+    assert torch.equal(shared[:, -6:], expanded[:, -6:])

@@ -2,7 +2,8 @@
 
 One call per sample is much slower even for a tiny model on a CPU (benchmarks/
 rollout_throughput.py measured 17.2x with 16 forced new tokens; benchmarks/results), so prompts go in batches,
-left-padded, with `num_return_sequences=K`.
+left-padded. The K samples of a prompt share one pass of the vision tower and the prompt (the
+cache is expanded, not the inputs).
 """
 
 from __future__ import annotations
@@ -65,6 +66,28 @@ class EntropyMeter(LogitsProcessor):
         return float(self.total) / tokens if tokens else None
 
 
+def _prefill_once(model: torch.nn.Module, inputs: dict, k: int) -> dict:
+    """Runs the vision tower and all but the last prompt token once per prompt, and returns
+    generate()'s inputs for K samples each: the text expanded K times, the cache expanded K times
+    (not recomputed), and no pixels (the images are in the cache). generate() then processes the
+    last prompt token and samples from there, so the first sampled token has the same
+    distribution as with `num_return_sequences=K`. Qwen's M-RoPE offsets, kept on the model by the
+    prefill, are expanded alike."""
+    length = inputs["input_ids"].shape[1]
+
+    def per_token(value) -> bool:
+        return isinstance(value, torch.Tensor) and value.dim() == 2 and value.shape[1] == length
+
+    prefix = {name: value[:, :-1] if per_token(value) else value for name, value in inputs.items()}
+    cache = model(**prefix, use_cache=True).cache
+    cache.batch_repeat_interleave(k)
+    for module in model.modules():
+        if getattr(module, "rope_deltas", None) is not None:
+            module.rope_deltas = module.rope_deltas.repeat_interleave(k, dim=0)
+    text = {name: value.repeat_interleave(k, dim=0) for name, value in inputs.items() if per_token(value)}
+    return {**text, "cache": cache}
+
+
 @torch.inference_mode()
 def generate(
     loaded: LoadedModel,
@@ -79,10 +102,12 @@ def generate(
     show_progress: bool = True,
     entropy: EntropyMeter | None = None,
     seed: int | None = None,
+    shared_prefill: bool = True,
 ) -> list[list[str]]:
     """`num_samples` completions for each sample; temperature 0 means greedy. `entropy` measures
     the sampling distributions on the way. With `seed`, batch i samples from seed + i, so a batch's
-    completions do not depend on what ran before it (or on which process runs it)."""
+    completions do not depend on what ran before it (or on which process runs it). With K > 1 and
+    `shared_prefill`, the vision tower and the prompt run once per prompt (see `_prefill_once`)."""
     sampling = temperature > 0
     if not sampling and num_samples > 1:
         raise ValueError("Greedy decoding gives one completion per prompt; set a temperature above 0 for K > 1.")
@@ -103,7 +128,12 @@ def generate(
         if entropy is not None:
             entropy.start_batch()
             settings["logits_processor"] = LogitsProcessorList([entropy])
-        output = loaded.model.generate(**inputs, **settings, pad_token_id=tokenizer.pad_token_id)
+        if shared_prefill and num_samples > 1:
+            inputs = _prefill_once(loaded.model, inputs, num_samples)
+            output = loaded.model.generate(**inputs, **{**settings, "num_return_sequences": 1},
+                                           pad_token_id=tokenizer.pad_token_id)
+        else:
+            output = loaded.model.generate(**inputs, **settings, pad_token_id=tokenizer.pad_token_id)
         texts = tokenizer.batch_decode(output[:, inputs["input_ids"].shape[1] :], skip_special_tokens=True)
         completions.extend(
             [t.strip() for t in texts[i * num_samples : (i + 1) * num_samples]] for i in range(len(batch))

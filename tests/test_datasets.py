@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from halo_forge.errors import HaloForgeError
+from halo_forge.vlm.data.images import ArrowImage
 from halo_forge.vlm.data.registry import get_spec, load_run_data, load_samples
 
 HUB = Path(__file__).parent / "fixtures" / "hub"
@@ -20,7 +21,8 @@ def test_textvqa_rows_become_samples_and_a_corrupt_image_is_skipped_and_counted(
     train = local("textvqa", "train")
     assert len(train) == 4
     s = train[0]
-    assert isinstance(s.image, Image.Image) and s.image.mode == "RGB"
+    assert isinstance(s.image, ArrowImage)  # a reference into the memory-mapped table, decoded on use
+    assert isinstance(s.load_image(), Image.Image) and s.load_image().mode == "RGB"
     assert len(s.answers) == 10 and s.annotations["ocr_tokens"] == ["stop"]
     assert s.id == "1000" and s.question.startswith("what does the sign say?\nAnswer the question")
     messages = []
@@ -51,7 +53,7 @@ def test_split_without_answers_is_refused_clearly():
 def test_each_loader_reads_its_schema(name, split, answers, metric):
     samples = local(name, split)
     assert samples and samples[0].answers == answers
-    assert isinstance(samples[0].image, Image.Image)
+    assert isinstance(samples[0].load_image(), Image.Image)
     assert get_spec(name).metric == metric
 
 
@@ -146,7 +148,7 @@ def hub_copy(tmp_path, name, split, images=30, questions=2):
 def test_a_single_answered_split_is_partitioned_by_image_never_evaluated_on_training_rows(tmp_path, limit):
     path = hub_copy(tmp_path, "docvqa", "validation")
     data = load_run_data("docvqa", path=path, limit=limit, eval_limit=limit)
-    key = lambda s: s.image.tobytes()  # noqa: E731
+    key = lambda s: s.load_image().tobytes()  # noqa: E731
     assert data.held_out and data.train
     assert not {key(s) for s in data.train} & {key(s) for s in data.held_out}
     assert not {s.id for s in data.train} & {s.id for s in data.held_out}
@@ -157,7 +159,7 @@ def test_a_single_answered_split_is_partitioned_by_image_never_evaluated_on_trai
 
 def test_the_same_split_named_twice_is_partitioned_too():
     data = load_run_data("synthetic", split="validation", eval_split="validation", limit=100, eval_limit=100)
-    assert not {s.image.tobytes() for s in data.train} & {s.image.tobytes() for s in data.held_out}
+    assert not {s.load_image().tobytes() for s in data.train} & {s.load_image().tobytes() for s in data.held_out}
     assert "partitioned by image" in data.policy
 
 
@@ -178,5 +180,5 @@ def test_datasets_with_one_answered_split_train_and_evaluate_on_disjoint_images(
     spec = get_spec(name)
     assert (spec.train_split, spec.eval_split, spec.held_out_fraction) == (split, split, 0.2)
     data = load_run_data(name, path=str(HUB / name))
-    assert not {s.image.tobytes() for s in data.train} & {s.image.tobytes() for s in data.held_out}
+    assert not {s.load_image().tobytes() for s in data.train} & {s.load_image().tobytes() for s in data.held_out}
     assert len(data.train) + len(data.held_out) == len(local(name, split))  # every row lands on one side

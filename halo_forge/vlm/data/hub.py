@@ -12,7 +12,7 @@ from itertools import islice
 from pathlib import Path
 
 from ...errors import HaloForgeError
-from .images import ImageError, SkipCounter, content_key, decode
+from .images import ArrowImage, ImageError, SkipCounter, content_key, decode
 from .sample import VLMSample
 
 RowMapper = Callable[[dict, int], VLMSample]
@@ -79,7 +79,11 @@ def load_rows(
     """Samples of one split, skipping (and reporting) rows whose image cannot be decoded.
 
     `keep` sees each row's image content key before decoding (a partition by image); rows it
-    refuses do not count towards `limit`. Images are decoded within `max_pixels`."""
+    refuses do not count towards `limit`. Images are checked here and decoded within `max_pixels`
+    when used: samples hold a reference to the Arrow row (or a streamed row's encoded bytes), never
+    the pixels."""
+    import datasets
+
     streaming = limit is not None
     if path is not None:
         folder = Path(path)
@@ -96,11 +100,15 @@ def load_rows(
     samples, skips = [], SkipCounter()
     for index, row in rows:
         try:
-            row[image_column] = decode(row[image_column], max_pixels)
+            decode(row[image_column], max_pixels)  # check now, so a bad image is skipped here and not mid-cycle
         except ImageError as exc:
             skips.add(f"row {index}", str(exc))
             continue
-        samples.append(to_sample(row, index))
+        if isinstance(data, datasets.Dataset):  # memory-mapped: keep a reference, decode on use
+            row[image_column] = ArrowImage(data, index, image_column)
+        sample = to_sample(row, index)  # a streamed row keeps its encoded bytes (at most `limit` of them)
+        sample.max_pixels = max_pixels
+        samples.append(sample)
     if skips.skipped and on_skip is not None:
         on_skip(skips.message(name))
     return samples

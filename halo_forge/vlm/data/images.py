@@ -8,6 +8,7 @@ import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -28,6 +29,20 @@ class SkipCounter:
         return f"skipped {self.skipped} row(s) of {dataset} ({'; '.join(self.examples)})"
 
 
+@dataclass(frozen=True)
+class ArrowImage:
+    """An image cell of a memory-mapped Arrow table (a `datasets.Dataset`), read and decoded only
+    when used, so a split of any size costs its row count in memory, not its pixels."""
+
+    table: Any
+    index: int
+    column: str
+
+    def raw(self) -> dict:
+        """What `datasets` holds for an undecoded Image cell: {"bytes": ..., "path": ...}."""
+        return self.table[self.index][self.column]
+
+
 class ImageError(ValueError):
     """An image that cannot or should not be used; the message says why, for the user."""
 
@@ -39,6 +54,8 @@ MIN_SIDE = 8  # pixels: a thinner image shows nothing a model can read
 
 
 def _open(value) -> Image.Image:
+    if isinstance(value, ArrowImage):
+        value = value.raw()
     if isinstance(value, dict):
         if value.get("bytes"):
             return Image.open(io.BytesIO(value["bytes"]))
@@ -110,6 +127,8 @@ def content_key(value) -> str:
         digest = hashlib.blake2b(value.tobytes(), digest_size=16)
         digest.update(f"{value.size}{value.mode}".encode())
         return digest.hexdigest()
+    if isinstance(value, ArrowImage):
+        value = value.raw()
     if isinstance(value, dict):
         data = value.get("bytes") or Path(value["path"]).read_bytes()
     else:

@@ -13,13 +13,14 @@ from PIL import Image
 class VLMSample:
     """An image, a question about it, and every acceptable answer.
 
-    `image` is a decoded PIL image or a path; `annotations` carries whatever truth the dataset
+    `image` is a decoded PIL image, a path, a reference to an Arrow row, or encoded bytes (what
+    `datasets` gives for an undecoded Image cell), decoded within `max_pixels` when used; `annotations` carries whatever truth the dataset
     has beyond the answers (a synthetic scene description, TextVQA's OCR tokens, multiple-choice
     options) so that verifiers can check claims against it; it is never a training target.
     """
 
     id: str
-    image: Image.Image | str | Path
+    image: Image.Image | str | Path | Any
     question: str
     answers: list[str]
     annotations: dict[str, Any] = field(default_factory=dict)

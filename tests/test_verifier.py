@@ -320,3 +320,55 @@ def test_filler_of_digits_steps_and_letters_never_beats_the_bare_answer(verifier
     padded = verifier.verify(s.image, s.question, f"{filler}. " * sentences + f"The answer is {s.answers[0]}.",
                              s.answers, s.annotations)
     assert padded.reward <= bare.reward + 1e-9
+
+
+class CountingOCR:
+    def __init__(self):
+        self.reads = 0
+
+    def read(self, image):
+        self.reads += 1
+        return ["STOP"]
+
+
+class CountingDetector:
+    def __init__(self):
+        self.calls = 0
+
+    def detect(self, image):
+        self.calls += 1
+        return [{"kind": "circle", "color": "red", "box": [0, 0, 10, 10]}]
+
+
+def test_ocr_runs_only_when_a_completion_claims_text():
+    from PIL import Image
+
+    ocr = CountingOCR()
+    v = VisionVerifier(ocr=ocr, detector=None)
+    image = Image.new("RGB", (64, 64), "white")
+    v.verify(image, "What colour is it?", "It is red. The answer is red.", "red")
+    v.verify(image, "How many?", "There are 2 circles. The answer is 2.", "2")
+    assert ocr.reads == 0  # a shapes dataset never pays for OCR
+    v.verify(image, "What does it say?", 'The sign says "stop". The answer is stop.', "stop")
+    v.verify(image, "What does it say?", 'It reads "stop". The answer is stop.', "stop")
+    assert ocr.reads == 1  # once per image, when first needed
+
+
+def test_tool_evidence_is_kept_on_disk_across_runs(tmp_path):
+    from PIL import Image
+
+    image = Image.new("RGB", (64, 64), "white")
+    claims = 'I see 1 red circle. The sign says "stop". The answer is stop.'
+    first_ocr, first_detector = CountingOCR(), CountingDetector()
+    first = VisionVerifier(ocr=first_ocr, detector=first_detector, cache_dir=str(tmp_path))
+    before = first.verify(image, "q", claims, "stop")
+    assert (first_ocr.reads, first_detector.calls) == (1, 1)
+
+    second_ocr, second_detector = CountingOCR(), CountingDetector()
+    second = VisionVerifier(ocr=second_ocr, detector=second_detector, cache_dir=str(tmp_path))  # a new run
+    after = second.verify(image.copy(), "q", claims, "stop")
+    assert (second_ocr.reads, second_detector.calls) == (0, 0)  # read back, not recomputed
+    assert after.reward == before.reward and after.details["perception"].score == before.details["perception"].score
+    other = VisionVerifier(ocr=CountingOCR(), detector=None, cache_dir=str(tmp_path))  # other tools: own entries
+    other.verify(image, "q", claims, "stop")
+    assert other.evidence.ocr.reads == 1

@@ -235,6 +235,10 @@ class VerifierSettings(Settings):
     allow_pickle: bool = _f(False, "Load pickled (.pt) detector weights, which can run arbitrary code: only "
                                    "for weights you trust.")
     semantic_similarity: bool = _f(False, "Let sentence embeddings judge free-form answers (needs [semantic]).")
+    evidence_cache_size: int = _f(4096, "Images whose OCR and detector evidence is kept in memory.", minimum=1)
+    evidence_cache_dir: str | None = _f(str(Path("~/.cache/halo-forge/evidence").expanduser()),
+                                        "Folder keeping the tools' evidence per image content across runs "
+                                        "('none': memory only).")
 
     def problems(self) -> list[str]:
         p = super().problems()
@@ -252,7 +256,8 @@ class VerifierSettings(Settings):
         return VisionVerifier(self.perception_weight, self.reasoning_weight, self.output_weight,
                               output=OutputChecker(metric), ocr=self.ocr_backend, detector=self.detector,
                               yolo_weights=self.yolo_weights, allow_pickle=self.allow_pickle,
-                              semantic=self.semantic_similarity)
+                              semantic=self.semantic_similarity, cache_size=self.evidence_cache_size,
+                              cache_dir=None if self.evidence_cache_dir in (None, "none") else self.evidence_cache_dir)
 
 
 # -- the commands --------------------------------------------------------------------------------

@@ -77,6 +77,7 @@ class VisionVerifier:
         allow_pickle: bool = False,
         semantic: bool = False,
         cache_size: int = 4096,
+        cache_dir: str | None = None,
     ):
         self.weights = {"perception": perception_weight, "reasoning": reasoning_weight, "output": output_weight}
         self.output = output or OutputChecker()
@@ -92,7 +93,7 @@ class VisionVerifier:
         if semantic and self.output.semantic is None:
             self.output.semantic, why = make_semantic(True)
             self.tool_notes += [why] if why else []
-        self.evidence = EvidenceCache(detector, ocr, capacity=cache_size)
+        self.evidence = EvidenceCache(detector, ocr, capacity=cache_size, directory=cache_dir)
 
     def verify(
         self,

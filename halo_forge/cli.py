@@ -63,7 +63,7 @@ def settings_from_args(args: argparse.Namespace, settings: type[Settings]):
     return settings.from_dict({k: v for k, v in flags.items() if v is not None})
 
 
-def print_plan(config: VLMRAFTConfig) -> None:
+def print_plan(config: VLMRAFTConfig, num_gpus: int | None = None, gpu_gb: float = 80.0) -> None:
     from .vlm.data.registry import get_spec
 
     config.validate()
@@ -90,10 +90,10 @@ def print_plan(config: VLMRAFTConfig) -> None:
     schedule = ", ".join(f"{c}: {config.learning_rate_for(c):.2e}" for c in range(1, config.num_cycles + 1))
     console.print(f"learning rate per cycle: {schedule}")
     console.print(f"checkpoints: {Path(config.output_dir) / 'cycle_1'} .. cycle_{config.num_cycles}")
-    print_memory_estimate(config, spec)
+    print_memory_estimate(config, spec, num_gpus, gpu_gb)
 
 
-def print_memory_estimate(config: VLMRAFTConfig, spec) -> None:
+def print_memory_estimate(config: VLMRAFTConfig, spec, num_gpus: int | None = None, gpu_gb: float = 80.0) -> None:
     from .vlm.memory import estimate, image_tokens, model_config
     from .vlm.models.sizes import count_parameters
 
@@ -117,12 +117,43 @@ def print_memory_estimate(config: VLMRAFTConfig, spec) -> None:
         f"each, {8 * dtype_bytes}-bit weights): {e.total_gb:.1f} GB = weights {e.weights_gb:.1f} + "
         f"gradients and optimizer {e.trainable_gb:.1f} + activations {e.activations_gb:.1f}"
     )
+    if num_gpus:
+        print_gpu_plan(config, model, tokens, dtype_bytes, num_gpus, gpu_gb)
+
+
+def print_gpu_plan(config: VLMRAFTConfig, model, tokens: int, dtype_bytes: int, num_gpus: int, gpu_gb: float) -> None:
+    """Per-GPU memory of a training step under each strategy on `num_gpus` GPUs of `gpu_gb`, and the
+    first that fits: what to rent before renting it."""
+    from .vlm.models.sizes import count_parameters
+    from .vlm.placement import HEADROOM, plan
+
+    options, chosen = plan(model, count_parameters(model), num_gpus=num_gpus, gpu_gb=gpu_gb,
+                           lora_r=None if config.full_finetune else config.lora_r, dtype_bytes=dtype_bytes,
+                           image_tokens=tokens, gradient_checkpointing=config.gradient_checkpointing,
+                           batch_size=config.finetune_batch_size)
+    table = Table(title=f"per-GPU memory of one training step on {num_gpus} x {gpu_gb:g} GB", box=box.SIMPLE_HEAD)
+    for column in ("strategy", "weights", "grads+optimizer", "activations", "total", "fits"):
+        table.add_column(column, justify="left" if column == "strategy" else "right")
+    for s in options:
+        fits = "yes" if s.total_gb <= gpu_gb * HEADROOM else "no"
+        table.add_row(s.name, f"{s.weights_gb:.1f}", f"{s.state_gb:.1f}", f"{s.activations_gb:.1f}",
+                      f"{s.total_gb:.1f}", fits if s.supported else f"{fits} (not yet run by halo-forge)")
+    console.print(table)
+    mine = options[1] if config.load_in_4bit else options[0]
+    console.print(f"these settings ({mine.name}): {mine.total_gb:.1f} GB per GPU, "
+                  f"{'which fits' if mine.total_gb <= gpu_gb * HEADROOM else 'which does not fit'}")
+    if chosen is None:
+        console.print(f"none fits in {HEADROOM:.0%} of {gpu_gb:g} GB per GPU: lower --finetune-batch-size, keep "
+                      f"--gradient-checkpointing, use LoRA, or more GPUs.")
+    else:
+        console.print(f"cheapest that fits: {chosen.name} ({chosen.total_gb:.1f} GB per GPU); start it with: "
+                      f"{chosen.launch}")
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     config = settings_from_args(args, VLMRAFTConfig)
     if args.dry_run:
-        print_plan(config)
+        print_plan(config, args.num_gpus, args.gpu_memory_gb)
         return 0
     from .vlm.trainer import VLMRAFTTrainer, resume_hint
 
@@ -285,6 +316,10 @@ def build_parser() -> argparse.ArgumentParser:
     train = vlm.add_parser("train", help="RAFT-train a VLM: rollout, verify, select, fine-tune, evaluate.")
     add_settings_flags(train, VLMRAFTConfig)
     train.add_argument("--dry-run", action="store_true", help="Validate and print the plan; load nothing heavy.")
+    train.add_argument("--num-gpus", type=int, help="With --dry-run: price each strategy (DDP, QLoRA, FSDP) on "
+                                                    "this many GPUs and say which fits.")
+    train.add_argument("--gpu-memory-gb", type=float, default=80.0, help="With --num-gpus: memory of each GPU "
+                                                                         "(default: 80).")
     train.set_defaults(func=cmd_train)
 
     sft = vlm.add_parser("sft", help="Supervised fine-tuning on the dataset's targets (warm start); resumable.")

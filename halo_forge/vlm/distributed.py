@@ -35,6 +35,11 @@ class Ranks:
         self.is_main = self.state.is_main_process
 
     @property
+    def sharded(self) -> bool:
+        """Whether the launch shards the weights (FSDP, DeepSpeed, Megatron) instead of copying them (DDP)."""
+        return self.state.distributed_type.name in ("FSDP", "DEEPSPEED", "MEGATRON_LM")
+
+    @property
     def device(self) -> torch.device:
         """This rank's device: its LOCAL_RANK's GPU when launched, else the first GPU or the CPU."""
         return self.state.device

@@ -27,6 +27,7 @@ from .evaluate import evaluate
 from .finetune import add_lora, finetune
 from .grpo import grpo_cycle
 from .models.loading import LoadedModel, load_model
+from .placement import device_for
 from .rewards import VerifierReward
 from .runs import (CONFIG_FILE, EVAL_SET_FILE, HISTORY_FILE, check_settings, finished_cycles, prepare_output,
                    read_history, write_settings)
@@ -83,10 +84,13 @@ class VLMRAFTTrainer:
         spec = get_spec(cfg.dataset)
         if cfg.num_threads:
             torch.set_num_threads(cfg.num_threads)
+        if self.ranks.sharded:
+            raise HaloForgeError("FSDP and DeepSpeed launches are not supported yet (a cycle's checkpoint is written "
+                                 "from one process's copy of the weights, which they shard); launch with DDP "
+                                 "(examples/accelerate/ddp.yaml), and QLoRA where the model is large.")
         if cfg.algorithm == "grpo" and self.ranks.world_size > 1:
             raise HaloForgeError("--algorithm grpo runs in one process for now; launch it without accelerate, or use "
                                  "raft across processes.")
-        self._note_devices()
         state = self.ranks.on_main(self._resume_state)
         self.verifier = self.verifier or cfg.make_verifier(spec.metric)
         self._reward = VerifierReward(self.verifier)
@@ -247,13 +251,18 @@ class VLMRAFTTrainer:
         """The base model wrapped for training, or the last finished cycle's checkpoint."""
         cfg = self.config
         options = cfg.loading_options(get_spec(cfg.dataset))
+        device = device_for(cfg.model_name, 4 if cfg.dtype == "fp32" else 2, self.ranks.world_size, self.ranks.device)
+        if device == "auto":
+            self.console.print(f"{cfg.model_name} is larger than one GPU: its layers are spread over the "
+                               f"{torch.cuda.device_count()} visible GPUs (device_map='auto').")
+        else:
+            self._note_devices()
         if state.last_cycle:
-            return load_model(str(self._cycle_dir(state.last_cycle)), trainable_adapter=True,
-                              device=self.ranks.device, **options)
+            return load_model(str(self._cycle_dir(state.last_cycle)), trainable_adapter=True, device=device, **options)
         model_name = cfg.model_name
         if Path(model_name).exists():  # absolute, so the adapter's base path works from anywhere
             model_name = str(Path(model_name).resolve())
-        loaded = load_model(model_name, device=self.ranks.device, **options)
+        loaded = load_model(model_name, device=device, **options)
         if not cfg.full_finetune:
             add_lora(loaded, cfg, seed=cfg.seed)
         return loaded

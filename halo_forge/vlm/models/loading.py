@@ -97,7 +97,8 @@ def load_model(
     device: str | None = None,
     load_in_4bit: bool = False,
 ) -> LoadedModel:
-    """Model, processor and family adapter, ready for generation on `device` (GPU when present)."""
+    """Model, processor and family adapter, ready for generation on `device` (GPU when present;
+    "auto": spread over every visible GPU by accelerate's device map, for a model larger than one)."""
     quantization = quantization_config(load_in_4bit)
     base = adapter_base(name_or_path) or name_or_path
     config = _hub_call("model config", base, AutoConfig.from_pretrained, base, trust_remote_code=trust_remote_code)
@@ -111,6 +112,7 @@ def load_model(
         trust_remote_code=trust_remote_code,
         use_safetensors=True,
         quantization_config=quantization,
+        device_map="auto" if device == "auto" else None,
     )
     if quantization is not None:
         from peft import prepare_model_for_kbit_training
@@ -127,6 +129,6 @@ def load_model(
     processor.tokenizer.padding_side = "left"  # batched generation needs the prompts flush right
     if processor.tokenizer.pad_token is None:  # some models ship none; padding is masked by position, so eos serves
         processor.tokenizer.pad_token = processor.tokenizer.eos_token
-    if quantization is None:  # a quantized model is placed on the GPU as it loads
+    if quantization is None and device != "auto":  # quantized and mapped models are placed as they load
         model.to(device or ("cuda" if torch.cuda.is_available() else "cpu"))
     return LoadedModel(model=model, processor=processor, adapter=family, base=base)

@@ -4,7 +4,7 @@ when used) against samples that hold decoded pixels (what the loader kept before
 A TextVQA-schema parquet of 20,000 rows (256x256 JPEG photos of noise and gradients, question,
 10 answers, OCR tokens; row groups of 500 rows, as the hub writes image datasets) is generated once; its first 2,500 / 5,000 / 10,000 / 20,000 rows are
 loaded with `load_samples("textvqa", "train", path=...)`, each in a fresh process, which reports
-its peak resident memory (ru_maxrss) after the load. The baseline process then decodes every
+its peak resident memory (VmHWM; ru_maxrss would carry the parent's peak across exec) after the load. The baseline process then decodes every
 sample's image and keeps it. Prints a line per size and, last, `ratio: X.XX` (decoded over
 references, at 20,000 rows).
 
@@ -28,13 +28,12 @@ import pyarrow.parquet as pq
 from PIL import Image
 
 MEASURE = """
-import json, resource, sys
+import json, sys
 from halo_forge.vlm.data.registry import load_samples
 samples = load_samples("textvqa", "train", path=sys.argv[1])
 kept = [s.load_image() for s in samples] if sys.argv[2] == "decoded" else None
 status = dict(line.split(":", 1) for line in open("/proc/self/status"))
-print(json.dumps({"rows": len(samples), "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                  "anon_mb": int(status["RssAnon"].split()[0]) / 1024, "file_mb": int(status["RssFile"].split()[0]) / 1024}))
+print(json.dumps({"rows": len(samples), "peak_mb": int(status["VmHWM"].split()[0]) / 1024}))
 """
 
 

@@ -188,3 +188,28 @@ def test_a_diverged_cycle_is_never_checkpointed(tiny_model_dir, tmp_path):
         VLMRAFTTrainer(config).train()
     assert not (tmp_path / "cycle_1").exists()
     assert [e["cycle"] for e in json.loads((tmp_path / "training_history.json").read_text())] == [0]
+
+
+def test_rollouts_come_from_the_engine_which_hears_of_every_fine_tune(tiny_model_dir, tmp_path):
+    """The rollout-engine seam: a stand-in engine answers every prompt with one right and one wrong
+    completion; the cycle must verify and keep exactly those, and tell the engine of the new weights."""
+    class Scripted:
+        def __init__(self):
+            self.synced, self.seeds = [], []
+
+        def sample(self, samples, *, num_samples, temperature, max_new_tokens, seed, entropy=None):
+            self.seeds.append(seed)
+            return [[s.answers[0], "purple elephant"][:num_samples] for s in samples]
+
+        def sync(self, loaded):
+            self.synced.append(sum(float(p.sum()) for p in loaded.model.parameters() if p.requires_grad))
+
+    engine = Scripted()
+    config = small_config(tiny_model_dir, tmp_path, num_cycles=1, reward_threshold=0.5, keep_percent=1.0)
+    history = VLMRAFTTrainer(config, engine=engine).train()
+    rows = [json.loads(line) for line in (tmp_path / "cycle_1" / "rollouts.jsonl").read_text().splitlines()]
+    assert {r["completion"] for r in rows if r["kept"]} == {r["answers"][0] for r in rows}
+    assert not any(r["kept"] for r in rows if r["completion"] == "purple elephant")
+    assert history[1]["num_kept"] == 8 and history[1]["success_rate"] == 0.5
+    assert len(engine.synced) == 2 and engine.synced[0] != engine.synced[1]  # at load, then after the fine-tune
+    assert len(set(engine.seeds)) == len(engine.seeds)  # a seed per batch

@@ -278,7 +278,9 @@ class VLMRAFTConfig(ResumeSettings, VerifierSettings, GenerationSettings, LoraSe
     grpo_prompts_per_step: int = _f(4, "GRPO: prompts per optimizer step (each with samples_per_prompt completions).",
                                     minimum=1)
     num_cycles: int = _f(6, "Number of RAFT cycles; checkpoints are cycle_1 .. cycle_N.", "--cycles", minimum=1)
-    prompts_per_cycle: int | None = _f(None, "Prompts sampled each cycle (default: all training samples).", minimum=1)
+    prompts_per_cycle: int | None = _f(512, "Prompts drawn afresh each cycle (null: every training sample, which on a "
+                                            "real split such as TextVQA's 34,602 rows makes one cycle an epoch).",
+                                       minimum=1)
     samples_per_prompt: int = _f(4, "Completions sampled per prompt (K).", minimum=1)
     temperature: float = _f(0.7, "Sampling temperature for rollouts.", minimum=0.0)
     rollout_batch_size: int = _f(16, "Prompts per generate call during rollouts and evaluation.", minimum=1)

@@ -23,6 +23,7 @@ from .config import VLMRAFTConfig
 from .data.registry import get_spec, load_run_data
 from .data.sample import VLMSample
 from .distributed import Ranks
+from .engines import HFEngine, RolloutEngine
 from .evaluate import evaluate
 from .finetune import add_lora, finetune
 from .grpo import grpo_cycle
@@ -64,13 +65,15 @@ def describe_grounding(entry: dict) -> str:
 
 
 class VLMRAFTTrainer:
-    def __init__(self, config: VLMRAFTConfig, verifier: VisionVerifier | None = None, console: Console | None = None):
+    def __init__(self, config: VLMRAFTConfig, verifier: VisionVerifier | None = None, console: Console | None = None,
+                 engine: RolloutEngine | None = None):
         config.validate()
         self.config = config
         self.console = console or Console(markup=False)
         self.output = Path(config.output_dir)
         self.verifier = verifier
         self.loaded: LoadedModel | None = None
+        self.engine = engine  # how rollouts are sampled (default: HFEngine on the training model)
         self.ranks = Ranks()
         self.console.quiet = self.console.quiet or not self.ranks.is_main  # one process speaks
 
@@ -111,6 +114,8 @@ class VLMRAFTTrainer:
         train_set, eval_set = data.train, data.held_out
         eval_metric = get_spec(cfg.eval_dataset).metric if cfg.eval_dataset else spec.metric
         self.loaded = self._load(state)
+        self.engine = self.engine or HFEngine(self.loaded)
+        self.engine.sync(self.loaded)
 
         if state.last_cycle is None:
             result = self._evaluate(eval_set, eval_metric)
@@ -156,6 +161,7 @@ class VLMRAFTTrainer:
             )
             timings["finetune_seconds"] = time.perf_counter() - start
         self._refuse_non_finite(cycle, stats.loss, stats.steps)
+        self.engine.sync(self.loaded)
 
         evaluation = self._evaluate(eval_set, metric)
         self.ranks.on_main(lambda: self._save_checkpoint(cycle, groups, keep))
@@ -192,10 +198,9 @@ class VLMRAFTTrainer:
         meter = rollout.EntropyMeter(self._stop_ids())
         seed = (cfg.seed * 1000 + cycle) * 100_000
         start = time.perf_counter()
-        completions = self.ranks.map_batches(prompts, cfg.rollout_batch_size, lambda batch, b: rollout.generate(
-            self.loaded, batch, num_samples=cfg.samples_per_prompt, temperature=cfg.temperature,
-            max_new_tokens=cfg.max_new_tokens, batch_size=len(batch), seed=seed + b, show_progress=False,
-            entropy=meter,
+        completions = self.ranks.map_batches(prompts, cfg.rollout_batch_size, lambda batch, b: self.engine.sample(
+            batch, num_samples=cfg.samples_per_prompt, temperature=cfg.temperature, max_new_tokens=cfg.max_new_tokens,
+            seed=seed + b, entropy=meter,
         ), description=f"cycle {cycle} rollout")
         entropy_total, entropy_tokens = self.ranks.total(float(meter.total), int(meter.tokens))
         timings["rollout_seconds"] = time.perf_counter() - start

@@ -2,11 +2,14 @@
 when used) against samples that hold decoded pixels (what the loader kept before).
 
 A TextVQA-schema parquet of 20,000 rows (256x256 JPEG photos of noise and gradients, question,
-10 answers, OCR tokens; row groups of 500 rows, as the hub writes image datasets) is generated once; its first 2,500 / 5,000 / 10,000 / 20,000 rows are
-loaded with `load_samples("textvqa", "train", path=...)`, each in a fresh process, which reports
-its peak resident memory (VmHWM; ru_maxrss would carry the parent's peak across exec) after the load. The baseline process then decodes every
-sample's image and keeps it. Prints a line per size and, last, `ratio: X.XX` (decoded over
-references, at 20,000 rows).
+10 answers, OCR tokens; row groups of 500 rows, as the hub writes image datasets) is generated
+once; its first 2,500 / 5,000 / 10,000 / 20,000 rows are loaded with `load_samples("textvqa",
+"train", path=...)`, each in a fresh process, which reports its peak resident memory (VmHWM;
+ru_maxrss would carry the parent's peak across exec) and, after the load, its private memory
+(RssAnon) and its resident pages of mapped files (RssFile: the Arrow table `datasets` memory-maps,
+which the OS reclaims under pressure). The baseline process then decodes every sample's image and
+keeps it. Prints a line per size and, last, `ratio: X.XX` (private memory holding decoded pixels
+over holding references, at 20,000 rows).
 
     python benchmarks/lazy_data.py [--rows 20000]
 """
@@ -33,7 +36,8 @@ from halo_forge.vlm.data.registry import load_samples
 samples = load_samples("textvqa", "train", path=sys.argv[1])
 kept = [s.load_image() for s in samples] if sys.argv[2] == "decoded" else None
 status = dict(line.split(":", 1) for line in open("/proc/self/status"))
-print(json.dumps({"rows": len(samples), "peak_mb": int(status["VmHWM"].split()[0]) / 1024}))
+mb = lambda key: int(status[key].split()[0]) / 1024
+print(json.dumps({"rows": len(samples), "peak_mb": mb("VmHWM"), "anon_mb": mb("RssAnon"), "file_mb": mb("RssFile")}))
 """
 
 
@@ -76,9 +80,11 @@ def main() -> None:
                                      capture_output=True, text=True).stdout.strip().splitlines()[-1]
                 results[rows, mode] = json.loads(out)
             size_mb = (folder / "train-00000-of-00001.parquet").stat().st_size / 2**20
-            print(f"{rows:6d} rows ({size_mb:5.0f} MB parquet): peak RSS {results[rows, 'references']['peak_mb']:7.0f} MB "
-                  f"holding references, {results[rows, 'decoded']['peak_mb']:7.0f} MB holding decoded pixels")
-    print(f"ratio: {results[args.rows, 'decoded']['peak_mb'] / results[args.rows, 'references']['peak_mb']:.2f}")
+            ref, dec = results[rows, "references"], results[rows, "decoded"]
+            print(f"{rows:6d} rows ({size_mb:4.0f} MB parquet): holding references peak RSS {ref['peak_mb']:5.0f} MB "
+                  f"(after the load: {ref['anon_mb']:5.0f} MB private, {ref['file_mb']:4.0f} MB mapped files); "
+                  f"holding decoded pixels peak {dec['peak_mb']:5.0f} MB ({dec['anon_mb']:5.0f} MB private)")
+    print(f"ratio: {results[args.rows, 'decoded']['anon_mb'] / results[args.rows, 'references']['anon_mb']:.2f}")
 
 
 if __name__ == "__main__":

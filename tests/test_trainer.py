@@ -202,7 +202,7 @@ def test_rollouts_come_from_the_engine_which_hears_of_every_fine_tune(tiny_model
             return [[s.answers[0], "purple elephant"][:num_samples] for s in samples]
 
         def sync(self, loaded):
-            self.synced.append(sum(float(p.sum()) for p in loaded.model.parameters() if p.requires_grad))
+            self.synced.append(sum(float(p.detach().sum()) for p in loaded.model.parameters() if p.requires_grad))
 
     engine = Scripted()
     config = small_config(tiny_model_dir, tmp_path, num_cycles=1, reward_threshold=0.5, keep_percent=1.0)

@@ -294,6 +294,10 @@ def cmd_report(args: argparse.Namespace) -> int:
             f"hallucinated-claim rate {first['eval_hallucination_rate']:.1%} -> {last['eval_hallucination_rate']:.1%}; "
             f"answers that reason {first['eval_reasoning_share']:.0%} -> {last['eval_reasoning_share']:.0%}"
         )
+    if args.html:
+        from .vlm.report import write_html
+
+        console.print(f"report: {write_html(Path(args.run))}")
     if args.min_gain is not None and gain < args.min_gain:
         raise HaloForgeError(f"the gain of {100 * gain:.1f} points is below the required {100 * args.min_gain:.1f}.")
     if args.min_hallucination_drop is not None:
@@ -351,6 +355,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = vlm.add_parser("report", help="Print a run's per-cycle table and its held-out gain.")
     report.add_argument("run", help="The --output folder of a `vlm train` run.")
+    report.add_argument("--html", action="store_true", help="Also write RUN/report.html: curves, time per phase, "
+                                                              "settings and a filterable gallery of rollouts.")
     report.add_argument("--min-gain", type=float, help="Fail unless accuracy rose by at least this (0..1).")
     report.add_argument("--min-hallucination-drop", type=float,
                         help="Fail unless the hallucinated-claim rate fell by at least this (0..1).")

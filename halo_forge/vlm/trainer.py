@@ -30,12 +30,14 @@ from .grpo import grpo_cycle
 from .models.loading import LoadedModel, load_model
 from .placement import device_for
 from .rewards import VerifierReward
+from .report import THUMBNAILS_FILE, thumbnail
 from .runs import (CONFIG_FILE, EVAL_SET_FILE, HISTORY_FILE, check_settings, finished_cycles, prepare_output,
                    read_history, write_settings)
 from .selection import ScoredCompletion, select_keep_set
 from .verifiers import VisionVerifier
 
 STAGES = ("perception", "reasoning", "output")
+GALLERY = 12  # prompts per cycle whose image and checks `vlm report --html` shows
 
 
 @dataclass
@@ -300,6 +302,7 @@ class VLMRAFTTrainer:
         self.loaded.model.save_pretrained(directory)
         self.loaded.processor.save_pretrained(directory)
         kept = {id(c) for c in keep}
+        gallery = {g[0].sample.id for g in groups[:GALLERY] if g}
         with open(directory / "rollouts.jsonl", "w") as f:
             for c in (c for g in groups for c in g):
                 record = {
@@ -307,7 +310,12 @@ class VLMRAFTTrainer:
                     "completion": c.completion, "reward": c.reward, "success": c.result.success,
                     "stages": {k: v.score for k, v in c.result.details.items()}, "kept": id(c) in kept,
                 }
+                if c.sample.id in gallery:  # the report's gallery shows each check and its evidence
+                    record["checks"] = {k: [{"name": x["name"], "score": x["score"], "evidence": str(x.get("evidence", ""))}
+                                            for x in v.checks] or v.reason for k, v in c.result.details.items()}
                 f.write(json.dumps(finite(record), allow_nan=False) + "\n")
+        write_json(directory / THUMBNAILS_FILE, {g[0].sample.id: thumbnail(g[0].sample.load_image())
+                                                 for g in groups[:GALLERY] if g})
         write_settings(directory / CONFIG_FILE, self.config.to_dict())
         if self.config.merge and not self.config.full_finetune:
             options = {**self.config.loading_options(get_spec(self.config.dataset)), "load_in_4bit": False}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import importlib.util
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -299,6 +300,8 @@ class VLMRAFTConfig(ResumeSettings, VerifierSettings, GenerationSettings, LoraSe
     gradient_accumulation_steps: int = _f(1, "Steps accumulated per optimizer update.", minimum=1)
     gradient_checkpointing: bool = _f(True, "Recompute activations to save memory.")
     merge: bool = _f(False, "Also write a merged model to cycle_N/merged/.")
+    report_to: str = _f("auto", "Live logging: tensorboard (under OUTPUT/runs), none, or auto (tensorboard when "
+                                "installed).", choices=("auto", "tensorboard", "none"))
 
     def learning_rate_for(self, cycle: int) -> float:
         """lr0 × decay^(cycle-1), floored at min_lr: cycle 1 trains at the full rate."""
@@ -318,6 +321,8 @@ class VLMRAFTConfig(ResumeSettings, VerifierSettings, GenerationSettings, LoraSe
             p.append(f"lr_decay_per_cycle must be in (0, 1], got {self.lr_decay_per_cycle}")
         if not self.finetune_epochs > 0:
             p.append(f"finetune_epochs must be positive, got {self.finetune_epochs}")
+        if self.report_to == "tensorboard" and importlib.util.find_spec("tensorboard") is None:
+            p.append("report_to tensorboard needs the tensorboard package (pip install tensorboard)")
         if self.algorithm == "grpo" and self.samples_per_prompt < 2:
             p.append("grpo compares completions within a group: samples_per_prompt must be at least 2")
         if self.eval_split is not None and self.eval_dataset is None:

@@ -21,7 +21,8 @@ EVAL_SET_FILE = "eval_set.json"  # the held-out set's size and hash
 
 # Settings whose change does not alter what a resumed run trains or measures.
 RUNTIME_ONLY = ("output_dir", "num_cycles", "num_threads", "rollout_batch_size", "merge", "allow_changes",
-                "eval_every", "save_every", "evidence_cache_size", "evidence_cache_dir")
+                "eval_every", "save_every", "evidence_cache_size", "evidence_cache_dir",
+                "report_to")
 
 
 def prepare_output(folder: Path) -> bool:

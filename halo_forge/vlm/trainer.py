@@ -34,6 +34,7 @@ from .report import THUMBNAILS_FILE, thumbnail
 from .runs import (CONFIG_FILE, EVAL_SET_FILE, HISTORY_FILE, check_settings, finished_cycles, prepare_output,
                    read_history, write_settings)
 from .selection import ScoredCompletion, select_keep_set
+from .tracking import make_tracker
 from .verifiers import VisionVerifier
 
 STAGES = ("perception", "reasoning", "output")
@@ -76,6 +77,7 @@ class VLMRAFTTrainer:
         self.verifier = verifier
         self.loaded: LoadedModel | None = None
         self.engine = engine  # how rollouts are sampled (default: HFEngine on the training model)
+        self.tracker = None  # live logging, on the main process
         self.ranks = Ranks()
         self.console.quiet = self.console.quiet or not self.ranks.is_main  # one process speaks
 
@@ -116,6 +118,7 @@ class VLMRAFTTrainer:
         train_set, eval_set = data.train, data.held_out
         eval_metric = get_spec(cfg.eval_dataset).metric if cfg.eval_dataset else spec.metric
         self.loaded = self._load(state)
+        self.tracker = make_tracker(cfg.report_to, self.output) if self.ranks.is_main else None
         self.engine = self.engine or HFEngine(self.loaded)
         self.engine.sync(self.loaded)
 
@@ -123,6 +126,8 @@ class VLMRAFTTrainer:
             result = self._evaluate(eval_set, eval_metric)
             state.history.append({"cycle": 0, **result})
             self.ranks.on_main(lambda: self._save_history(state))
+            if self.tracker:
+                self.tracker.cycle(state.history[0])
             self.console.print(f"cycle 0 (before training): eval_accuracy {result['eval_accuracy']:.3f}"
                                f"{describe_grounding(result)}")
         for cycle in range(state.last_cycle + 1, cfg.num_cycles + 1):
@@ -130,6 +135,8 @@ class VLMRAFTTrainer:
             state.history.append(entry)
             self.ranks.on_main(lambda: self._save_history(state))
             self._print_summary(entry)
+        if self.tracker:
+            self.tracker.close()
         return state.history
 
     def run_cycle(self, cycle: int, prompts: list[VLMSample], eval_set: list[VLMSample], metric: str) -> dict:
@@ -160,6 +167,7 @@ class VLMRAFTTrainer:
                 gradient_accumulation_steps=cfg.gradient_accumulation_steps,
                 gradient_checkpointing=cfg.gradient_checkpointing, seed=cfg.seed + cycle,
                 description=f"cycle {cycle} fine-tune",
+                callbacks=self.tracker.finetune_callbacks(cycle) if self.tracker else (),
             )
             timings["finetune_seconds"] = time.perf_counter() - start
         self._refuse_non_finite(cycle, stats.loss, stats.steps)
@@ -169,7 +177,7 @@ class VLMRAFTTrainer:
         self.ranks.on_main(lambda: self._save_checkpoint(cycle, groups, keep))
 
         scored = [c for g in groups for c in g]
-        return {
+        entry = {
             "cycle": cycle,
             "algorithm": cfg.algorithm,
             **{k: v for k, v in evaluation.items() if k != "eval_seconds"},
@@ -190,6 +198,9 @@ class VLMRAFTTrainer:
             **timings,
             "eval_seconds": evaluation["eval_seconds"],
         }
+        if self.tracker:
+            self.tracker.cycle(entry, groups)
+        return entry
 
     def _rollout_and_verify(self, cycle: int, prompts: list[VLMSample]):
         """K sampled completions per prompt, each scored: (groups, mean token entropy, timings).

@@ -106,7 +106,7 @@ def charts(history: list[dict]) -> list[str]:
     keep_rate = [e["num_kept"] / e["num_samples"] if e.get("num_samples") else None for e in history]
     return [
         _chart("held-out accuracy vs reward", cycles, {"held-out accuracy": values("eval_accuracy"),
-               "mean reward": values("mean_reward"), "success rate": values("success_rate")}, "0..1"),
+               "mean reward": values("mean_reward"), "success rate": values("success_rate")}, "score"),
         _chart("stage scores (sampled completions)", cycles,
                {s: [(e.get("stage_scores") or {}).get(s) for e in history] for s in STAGES}, "mean score"),
         _chart("keep rate and false claims", cycles, {"kept / sampled": keep_rate,

@@ -75,6 +75,9 @@ def _answers(value) -> list[str]:
     return [str(a) for a in value] if isinstance(value, list) else [str(value)]
 
 
+# lmms-eval's default post_prompt for TextVQA, DocVQA and ChartQA (its chartqa.yaml, textvqa and docvqa
+# tasks), so `vlm benchmark` scores compare with published ones. RealWorldQA's questions carry their
+# own instruction and are asked as given; MathVista's `query` carries its hint.
 SHORT_ANSWER = "{question}\nAnswer the question using a single word or phrase."
 
 

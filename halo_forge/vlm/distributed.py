@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import torch
-from rich.progress import track
 
 from ..errors import HaloForgeError
+from ..progress import track
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -50,8 +50,7 @@ class Ranks:
         every rank returns all results in item order."""
         batches = [(b, items[start:start + size]) for b, start in enumerate(range(0, len(items), size))]
         mine = batches[self.rank::self.world_size]
-        progress = track(mine, description=description, disable=not (show_progress and self.is_main),
-                         transient=True)
+        progress = track(mine, description, disable=not (show_progress and self.is_main))
         local = [(b, fn(batch, b)) for b, batch in progress]
         if self.world_size == 1:
             return [r for _, results in local for r in results]

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import torch
 from datasets import Dataset
-from rich.progress import Progress
 from transformers import TrainerCallback
 from transformers.trainer_callback import PrinterCallback
 from transformers.trainer_utils import get_last_checkpoint
 from trl import SFTConfig, SFTTrainer
 
+from ..progress import bar
 from .config import LoraSettings
 from .data.sample import VLMSample
 from .models.loading import LoadedModel
@@ -39,7 +39,7 @@ class RichProgress(TrainerCallback):
         self.description, self.enabled = description, enabled
 
     def on_train_begin(self, args, state, control, **kwargs):
-        self.progress = Progress(transient=True, disable=not self.enabled)
+        self.progress = bar(disable=not self.enabled)
         self.progress.start()
         self.task = self.progress.add_task(self.description, total=state.max_steps)
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-from rich.progress import track
 from transformers import LogitsProcessor, LogitsProcessorList
 
+from ..progress import track
 from .data.sample import VLMSample
 from .models.loading import LoadedModel
 
@@ -120,7 +120,7 @@ def generate(
     loaded.model.eval()
     completions: list[list[str]] = []
     batches = list(_batches(samples, batch_size))
-    for i, batch in enumerate(track(batches, description=description, disable=not show_progress, transient=True)):
+    for i, batch in enumerate(track(batches, description, disable=not show_progress)):
         if seed is not None:
             torch.manual_seed(seed + i)
         inputs = encode_prompts(loaded, batch)

@@ -6,7 +6,7 @@ sampled completions per second of cycle time (rollout + verify + fine-tune + eva
 run's training_history.json records them), so process start-up and model loading are left out.
 Prints both and, last, `ratio: X.XX` (2 processes over 1).
 
-    python benchmarks/multiprocess.py [--prompts 256] [--samples 4] [--cycles 2]
+    python benchmarks/multiprocess_throughput.py [--prompts 256] [--samples 4] [--cycles 2]
 """
 
 from __future__ import annotations

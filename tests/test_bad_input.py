@@ -276,10 +276,14 @@ def test_warnings_that_matter_are_shown_once_not_suppressed():
 
     import transformers
 
-    with warnings.catch_warnings(record=True) as caught:
-        cli._quiet_libraries()
-        for _ in range(3):
-            warnings.warn("Some weights of the model were not initialized", UserWarning)
-            warnings.warn("Image size exceeds limit, could be decompression bomb", Image.DecompressionBombWarning)
-    assert sorted(str(w.message)[:4] for w in caught) == ["Imag", "Some"]
-    assert transformers.utils.logging.get_verbosity() == transformers.utils.logging.WARNING
+    verbosity = transformers.utils.logging.get_verbosity()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            cli._quiet_libraries()
+            for _ in range(3):
+                warnings.warn("Some weights of the model were not initialized", UserWarning)
+                warnings.warn("Image size exceeds limit, could be decompression bomb", Image.DecompressionBombWarning)
+        assert sorted(str(w.message)[:4] for w in caught) == ["Imag", "Some"]
+        assert transformers.utils.logging.get_verbosity() == transformers.utils.logging.WARNING
+    finally:
+        transformers.utils.logging.set_verbosity(verbosity)  # the rest of the suite keeps its own

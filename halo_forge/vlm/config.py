@@ -28,10 +28,12 @@ TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: 
 
 
 def _f(default: Any, help: str, flag: str | None = None, minimum: float | None = None,
-       choices: tuple[str, ...] | None = None) -> Any:
+       choices: tuple[str, ...] | None = None, runtime: bool = False) -> Any:
     """A field with its help text, its flag where the specification names it differently, the
-    smallest value it accepts and the values it may take."""
-    return field(default=default, metadata={"help": help, "flag": flag, "minimum": minimum, "choices": choices})
+    smallest value it accepts, the values it may take, and whether it only says how a run is
+    carried out (`runtime`: a resume may change it; any other setting changes what is trained)."""
+    return field(default=default, metadata={"help": help, "flag": flag, "minimum": minimum, "choices": choices,
+                                            "runtime": runtime})
 
 
 def field_type(f: dataclasses.Field) -> tuple[type, bool]:
@@ -107,6 +109,11 @@ class Settings:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    @classmethod
+    def runtime_fields(cls) -> set[str]:
+        """Fields a resumed run may change without changing what it trains or measures."""
+        return {f.name for f in dataclasses.fields(cls) if f.metadata.get("runtime")}
+
     def problems(self) -> list[str]:
         """Every field against its own rules: finite, at least its minimum, one of its choices."""
         p = []
@@ -143,7 +150,7 @@ class ModelSettings(Settings):
                                       "grids).", minimum=1)
     max_pixels: int | None = _f(None, "Most pixels per image, bounding its visual tokens (Qwen resizes down to it; "
                                       "LLaVA-NeXT drops larger grids; LLaVA-1.5 always makes 576).", minimum=1)
-    num_threads: int | None = _f(None, "CPU threads for torch (default: torch's choice).", minimum=1)
+    num_threads: int | None = _f(None, "CPU threads for torch (default: torch's choice).", minimum=1, runtime=True)
 
     def problems(self) -> list[str]:
         p = super().problems()
@@ -214,7 +221,7 @@ class LoraSettings(Settings):
 @dataclass
 class ResumeSettings(Settings):
     allow_changes: bool = _f(False, "Resume a run with settings other than the ones it was made with "
-                                    "(the differences are printed).")
+                                    "(the differences are printed).", runtime=True)
 
 
 @dataclass
@@ -236,10 +243,10 @@ class VerifierSettings(Settings):
     allow_pickle: bool = _f(False, "Load pickled (.pt) detector weights, which can run arbitrary code: only "
                                    "for weights you trust.")
     semantic_similarity: bool = _f(False, "Let sentence embeddings judge free-form answers (needs [semantic]).")
-    evidence_cache_size: int = _f(4096, "Images whose OCR and detector evidence is kept in memory.", minimum=1)
+    evidence_cache_size: int = _f(4096, "Images whose OCR and detector evidence is kept in memory.", minimum=1, runtime=True)
     evidence_cache_dir: str | None = _f(str(Path("~/.cache/halo-forge/evidence").expanduser()),
                                         "Folder keeping the tools' evidence per image content across runs "
-                                        "('none': memory only).")
+                                        "('none': memory only).", runtime=True)
 
     def problems(self) -> list[str]:
         p = super().problems()
@@ -265,10 +272,11 @@ class VerifierSettings(Settings):
 
 
 @dataclass
-class VLMRAFTConfig(ResumeSettings, VerifierSettings, GenerationSettings, LoraSettings, HeldOutSettings, DataSettings, ModelSettings):
+class VLMRAFTConfig(ResumeSettings, VerifierSettings, GenerationSettings, LoraSettings, HeldOutSettings, DataSettings,
+                    ModelSettings):
     """`vlm train`: every setting of a RAFT (or GRPO) run."""
 
-    output_dir: str = _f("models/vlm_raft", "Run folder: cycle_N/ checkpoints and training_history.json.", "--output")
+    output_dir: str = _f("models/vlm_raft", "Run folder: cycle_N/ checkpoints and training_history.json.", "--output", runtime=True)
     eval_split: str | None = _f(None, "Held-out split for evaluation (default: the dataset's).")
     eval_dataset: str | None = _f(None, "Held-out data from another source (a JSONL file or dataset name) "
                                         "instead of the dataset's held-out split or partition.")
@@ -278,13 +286,13 @@ class VLMRAFTConfig(ResumeSettings, VerifierSettings, GenerationSettings, LoraSe
                                 "verifier as reward, one pass over the cycle's prompts).", choices=("raft", "grpo"))
     grpo_prompts_per_step: int = _f(4, "GRPO: prompts per optimizer step (each with samples_per_prompt completions).",
                                     minimum=1)
-    num_cycles: int = _f(6, "Number of RAFT cycles; checkpoints are cycle_1 .. cycle_N.", "--cycles", minimum=1)
+    num_cycles: int = _f(6, "Number of RAFT cycles; checkpoints are cycle_1 .. cycle_N.", "--cycles", minimum=1, runtime=True)
     prompts_per_cycle: int | None = _f(512, "Prompts drawn afresh each cycle (null: every training sample, which on a "
                                             "real split such as TextVQA's 34,602 rows makes one cycle an epoch).",
                                        minimum=1)
     samples_per_prompt: int = _f(4, "Completions sampled per prompt (K).", minimum=1)
     temperature: float = _f(0.7, "Sampling temperature for rollouts.", minimum=0.0)
-    rollout_batch_size: int = _f(16, "Prompts per generate call during rollouts and evaluation.", minimum=1)
+    rollout_batch_size: int = _f(16, "Prompts per generate call during rollouts and evaluation.", minimum=1, runtime=True)
 
     # Selection.
     reward_threshold: float = _f(0.5, "Keep only completions with at least this reward.", minimum=0.0)
@@ -299,9 +307,9 @@ class VLMRAFTConfig(ResumeSettings, VerifierSettings, GenerationSettings, LoraSe
     finetune_batch_size: int = _f(8, "Training rows per step.", minimum=1)
     gradient_accumulation_steps: int = _f(1, "Steps accumulated per optimizer update.", minimum=1)
     gradient_checkpointing: bool = _f(True, "Recompute activations to save memory.")
-    merge: bool = _f(False, "Also write a merged model to cycle_N/merged/.")
+    merge: bool = _f(False, "Also write a merged model to cycle_N/merged/.", runtime=True)
     report_to: str = _f("auto", "Live logging: tensorboard (under OUTPUT/runs), none, or auto (tensorboard when "
-                                "installed).", choices=("auto", "tensorboard", "none"))
+                                "installed).", choices=("auto", "tensorboard", "none"), runtime=True)
 
     def learning_rate_for(self, cycle: int) -> float:
         """lr0 × decay^(cycle-1), floored at min_lr: cycle 1 trains at the full rate."""
@@ -343,13 +351,13 @@ class SFTOptions(ResumeSettings, GenerationSettings, LoraSettings, HeldOutSettin
     """`vlm sft`: supervised fine-tuning on the dataset's targets (the warm start before RAFT).
     With `target_accuracy`, training stops once held-out greedy accuracy reaches it."""
 
-    output_dir: str = _f("models/vlm_sft", "Folder of the trained model (and its resumable checkpoints).", "--output")
+    output_dir: str = _f("models/vlm_sft", "Folder of the trained model (and its resumable checkpoints).", "--output", runtime=True)
     epochs: float = _f(3.0, "Passes over the training rows.")
     batch_size: int = _f(8, "Training rows per step.", minimum=1)
     learning_rate: float = _f(2e-4, "Learning rate (constant).")
     target_accuracy: float | None = _f(None, "Stop once held-out accuracy reaches this (0..1).", minimum=0.0)
-    eval_every: int = _f(50, "Steps between held-out checks when a target is set.", minimum=1)
-    save_every: int = _f(200, "Steps between resumable checkpoints.", minimum=1)
+    eval_every: int = _f(50, "Steps between held-out checks when a target is set.", minimum=1, runtime=True)
+    save_every: int = _f(200, "Steps between resumable checkpoints.", minimum=1, runtime=True)
     max_new_tokens: int = _f(16, "Longest completion generated when checking held-out accuracy.", minimum=1)
 
     def problems(self) -> list[str]:

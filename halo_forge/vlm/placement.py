@@ -5,8 +5,9 @@ The plan prices one training step per GPU under each strategy from `memory.estim
 trainable state, activations): one GPU or DDP (every GPU holds everything), QLoRA (4-bit base
 weights), FSDP (weights and trainable state sharded over the GPUs) and QLoRA + FSDP, and names the
 first that halo-forge runs and that fits. FSDP and ZeRO-3 are priced but not run yet: a cycle's
-checkpoint is written from the main process's own copy of the weights, which sharding splits. Rollouts need the weights and a KV cache; with `device_map="auto"` one
-process spreads them over the GPUs it sees.
+checkpoint is written from the main process's own copy of the weights, which sharding splits.
+Rollouts need the weights and a KV cache; with `device_map="auto"` one process spreads them over
+the GPUs it sees.
 """
 
 from __future__ import annotations

@@ -20,9 +20,9 @@ import yaml
 from PIL import Image
 
 from .runs import CONFIG_FILE, read_history
+from .verifiers.result import STAGES
 
 THUMBNAILS_FILE = "thumbnails.json"  # in each cycle_N/: the gallery prompts' images, small
-STAGES = ("perception", "reasoning", "output")
 
 
 def thumbnail(image: Image.Image, side: int = 112) -> str:
@@ -138,7 +138,8 @@ def _card(rows: list[dict], image: str | None, cycle: int) -> str:
         low = " ".join(s for s in STAGES if isinstance(r["stages"].get(s), (int, float)) and r["stages"][s] < 0.5)
         completions.append(
             f'<div class="completion" data-kept="{str(r["kept"]).lower()}" data-correct="{str(r["success"]).lower()}" '
-            f'data-low="{low}"><div class="meta">{f"{times} × · " if times > 1 else ""}reward {r["reward"]:.3f} · {stages} · '
+            f'data-low="{low}"><div class="meta">{f"{times} × · " if times > 1 else ""}'
+            f'reward {r["reward"]:.3f} · {stages} · '
             f'{"correct" if r["success"] else "wrong"}{" · <b>kept</b>" if r["kept"] else ""}</div>'
             f'<div class="text">{html.escape(r["completion"]) or "<i>(empty)</i>"}</div>'
             + (f"<ul>{detail}</ul>" if detail else "") + "</div>")

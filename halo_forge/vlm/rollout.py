@@ -1,7 +1,8 @@
 """Batched generation: many prompts per `generate` call, K samples each.
 
 One call per sample is much slower even for a tiny model on a CPU (benchmarks/rollout_throughput.py
-measured 28.7x with 16 forced new tokens; benchmarks/results), so prompts go in batches, left-padded. The K samples of a prompt share one pass of the vision tower and the prompt (the
+measured 28.7x with 16 forced new tokens; benchmarks/results), so prompts go in batches,
+left-padded. The K samples of a prompt share one pass of the vision tower and the prompt (the
 cache is expanded, not the inputs).
 """
 

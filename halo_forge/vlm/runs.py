@@ -19,11 +19,6 @@ HISTORY_FILE = "training_history.json"
 CONFIG_FILE = "config.yaml"  # the settings of the latest start (a copy in each cycle_N/)
 EVAL_SET_FILE = "eval_set.json"  # the held-out set's size and hash
 
-# Settings whose change does not alter what a resumed run trains or measures.
-RUNTIME_ONLY = ("output_dir", "num_cycles", "num_threads", "rollout_batch_size", "merge", "allow_changes",
-                "eval_every", "save_every", "evidence_cache_size", "evidence_cache_dir",
-                "report_to")
-
 
 def prepare_output(folder: Path) -> bool:
     """Creates `folder` for a run; True when it already holds one (it has a config.yaml).
@@ -47,23 +42,23 @@ def prepare_output(folder: Path) -> bool:
     return is_run
 
 
-def check_settings(folder: Path, settings: dict, allow_changes: bool, say) -> None:
-    """Compares `settings` with the ones `folder`'s run was made with, then records them.
-
-    A difference in anything but RUNTIME_ONLY is refused (all named), or with `allow_changes`
-    said once and accepted."""
+def check_settings(folder: Path, settings, say) -> None:
+    """Compares `settings` (a command's Settings) with the ones `folder`'s run was made with, then
+    records them. A difference in anything but its runtime fields is refused (all named), or with
+    `allow_changes` said once and accepted."""
     config_file = folder / CONFIG_FILE
     previous = yaml.safe_load(config_file.read_text()) if config_file.is_file() else None
-    changes = [f"{k} {previous[k]!r} -> {v!r}" for k, v in settings.items()
-               if isinstance(previous, dict) and k in previous and k not in RUNTIME_ONLY and previous[k] != v]
-    if changes and not allow_changes:
+    runtime, current = settings.runtime_fields(), settings.to_dict()
+    changes = [f"{k} {previous[k]!r} -> {v!r}" for k, v in current.items()
+               if isinstance(previous, dict) and k in previous and k not in runtime and previous[k] != v]
+    if changes and not settings.allow_changes:
         raise HaloForgeError(
             f"{folder} holds a run made with other settings ({'; '.join(changes)}); its steps would not compare. "
             f"Pass the same settings to resume it, --allow-changes to continue with these, or another --output."
         )
     if changes:
         say(f"Continuing {folder} with changed settings: {'; '.join(changes)}.")
-    write_settings(config_file, settings)
+    write_settings(config_file, current)
 
 
 def write_settings(path: Path, settings: dict) -> None:

@@ -54,7 +54,7 @@ def run_sft(options: SFTOptions, console: Console | None = None) -> dict:
     options.validate()
     output = Path(options.output_dir)
     if prepare_output(output):
-        check_settings(output, options.to_dict(), options.allow_changes, console.print)
+        check_settings(output, options, console.print)
         if (output / SUMMARY_FILE).is_file():
             console.print(f"{output} already holds this warm start; pass another --output to train again.")
             return json.loads((output / SUMMARY_FILE).read_text())

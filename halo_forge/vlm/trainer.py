@@ -36,8 +36,8 @@ from .runs import (CONFIG_FILE, EVAL_SET_FILE, HISTORY_FILE, check_settings, fin
 from .selection import ScoredCompletion, select_keep_set
 from .tracking import make_tracker
 from .verifiers import VisionVerifier
+from .verifiers.result import STAGES
 
-STAGES = ("perception", "reasoning", "output")
 GALLERY = 12  # prompts per cycle whose image and checks `vlm report --html` shows
 
 
@@ -243,7 +243,7 @@ class VLMRAFTTrainer:
         if not prepare_output(self.output):
             write_settings(self.output / CONFIG_FILE, self.config.to_dict())
             return RunState()
-        check_settings(self.output, self.config.to_dict(), self.config.allow_changes, self.console.print)
+        check_settings(self.output, self.config, self.console.print)
         if not (self.output / HISTORY_FILE).is_file():  # stopped before cycle 0 was evaluated
             return RunState()
         state = RunState(history=read_history(self.output))
@@ -322,8 +322,11 @@ class VLMRAFTTrainer:
                     "stages": {k: v.score for k, v in c.result.details.items()}, "kept": id(c) in kept,
                 }
                 if c.sample.id in gallery:  # the report's gallery shows each check and its evidence
-                    record["checks"] = {k: [{"name": x["name"], "score": x["score"], "evidence": str(x.get("evidence", ""))}
-                                            for x in v.checks] or v.reason for k, v in c.result.details.items()}
+                    record["checks"] = {
+                        k: [{"name": x["name"], "score": x["score"], "evidence": str(x.get("evidence", ""))}
+                            for x in v.checks] or v.reason
+                        for k, v in c.result.details.items()
+                    }
                 f.write(json.dumps(finite(record), allow_nan=False) + "\n")
         write_json(directory / THUMBNAILS_FILE, {g[0].sample.id: thumbnail(g[0].sample.load_image())
                                                  for g in groups[:GALLERY] if g})

@@ -83,15 +83,16 @@ def decode(value, max_pixels: int | None = None) -> Image.Image:
         except Exception as exc:  # PIL raises several types for a file that is not an image
             raise ImageError(f"unreadable ({type(exc).__name__})") from exc
     try:
-        return _within_budget(image, max_pixels, draft=image is not value)
+        return _within_budget(image, max_pixels, opened=image is not value)
     except ImageError:
         if image is not value:
             image.close()
         raise
 
 
-def _within_budget(image: Image.Image, max_pixels: int | None, draft: bool) -> Image.Image:
-    """`image` checked, decoded (`draft`: through JPEG's reduced-size decoding) and downscaled."""
+def _within_budget(image: Image.Image, max_pixels: int | None, opened: bool) -> Image.Image:
+    """`image` checked, decoded and downscaled. `opened`: it is a file we opened (so JPEG can decode
+    at reduced size, and it may be resized in place); otherwise the caller's image, left untouched."""
     width, height = image.size
     budget = max_pixels or DEFAULT_BUDGET
     if width * height > budget * BOMB_MARGIN:
@@ -107,14 +108,14 @@ def _within_budget(image: Image.Image, max_pixels: int | None, draft: bool) -> I
         scale = math.sqrt(max_pixels / (width * height))
         target = (max(1, int(width * scale)), max(1, int(height * scale)))
     try:
-        if target and draft:
+        if target and opened:
             image.draft("RGB", target)  # JPEG decodes at a fraction of its size; other formats ignore it
         image.load()  # force the decode here, where a failure can be counted
         image = image.convert("RGB") if image.mode != "RGB" else image
     except Exception as exc:
         raise ImageError(f"unreadable ({type(exc).__name__}: {exc})") from exc
     if target:
-        image = image.copy() if not draft else image
+        image = image if opened else image.copy()
         image.thumbnail(target, Image.Resampling.BICUBIC)
     return image
 

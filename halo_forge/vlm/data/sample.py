@@ -14,9 +14,10 @@ class VLMSample:
     """An image, a question about it, and every acceptable answer.
 
     `image` is a decoded PIL image, a path, a reference to an Arrow row, or encoded bytes (what
-    `datasets` gives for an undecoded Image cell), decoded within `max_pixels` when used; `annotations` carries whatever truth the dataset
-    has beyond the answers (a synthetic scene description, TextVQA's OCR tokens, multiple-choice
-    options) so that verifiers can check claims against it; it is never a training target.
+    `datasets` gives for an undecoded Image cell), decoded within `max_pixels` when used.
+    `annotations` carries whatever truth the dataset has beyond the answers (a synthetic scene
+    description, TextVQA's OCR tokens, multiple-choice options) so that verifiers can check claims
+    against it; it is never a training target.
     """
 
     id: str

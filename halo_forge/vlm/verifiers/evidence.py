@@ -1,8 +1,9 @@
 """What is known about one image: its objects and its words, from annotations or from tools.
 
 Computed once per image and cached by image content (in memory, and on disk across runs), then
-reused for all K completions and all cycles; OCR runs only when a completion claims text. Dataset annotations (the synthetic scene, TextVQA's OCR tokens) are truth where they
-exist; tools fill in elsewhere. A tool that is missing or fails leaves its part unknown (None),
+reused for all K completions and all cycles; OCR runs only when a completion claims text. Dataset
+annotations (the synthetic scene, TextVQA's OCR tokens) are truth where they exist; tools fill in
+elsewhere. A tool that is missing or fails leaves its part unknown (None),
 with the reason, so the checks that need it abstain instead of guessing.
 """
 

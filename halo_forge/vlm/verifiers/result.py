@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+STAGES = ("perception", "reasoning", "output")  # the verifier's stages, in the order they run
+
 
 @dataclass
 class StageResult:

@@ -11,7 +11,7 @@ $(VENV)/.installed: pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(TORCH_SPEC)
-	$(PY) -m pip install --quiet -e ".[test,perception,semantic,tensorboard]"
+	$(PY) -m pip install --quiet -e ".[test,perception,semantic,tensorboard,wandb,trackio]"
 	touch $@
 
 install: $(VENV)/.installed

@@ -28,7 +28,9 @@ def _quiet_libraries() -> None:
     import transformers
 
     warnings.simplefilter("once")
-    for category in (DeprecationWarning, FutureWarning):  # the libraries' own deprecations are theirs to fix
+    # The libraries' own deprecations are theirs to fix; unclosed resources stay ignored, as Python's
+    # defaults have them (a tracker's temporary folder cleaned up at exit is not the user's concern).
+    for category in (DeprecationWarning, FutureWarning, ResourceWarning):
         warnings.filterwarnings("ignore", category=category, module=r"(?!halo_forge)")
     transformers.utils.logging.set_verbosity_warning()
     transformers.utils.logging.disable_progress_bar()

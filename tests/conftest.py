@@ -1,11 +1,14 @@
 """Shared fixtures: a tiny Qwen2-VL built offline once per session."""
 
 import os
+import tempfile
 
 import pytest
 import torch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests must never reach a hub
+# trackio reads its store's folder once, when imported: a throwaway one, not the user's.
+os.environ["TRACKIO_DIR"] = tempfile.mkdtemp(prefix="halo-forge-trackio-")
 torch.set_num_threads(1)  # on 2 cores one thread is steadier than two
 
 

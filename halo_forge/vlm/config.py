@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import importlib.util
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 import yaml
 
 from ..errors import HaloForgeError
+from . import tracking
 from .models.adapters import ADAPTERS
 from .verifiers.backends import yolo_weights_problem
 
@@ -308,8 +308,10 @@ class VLMRAFTConfig(ResumeSettings, VerifierSettings, GenerationSettings, LoraSe
     gradient_accumulation_steps: int = _f(1, "Steps accumulated per optimizer update.", minimum=1)
     gradient_checkpointing: bool = _f(True, "Recompute activations to save memory.")
     merge: bool = _f(False, "Also write a merged model to cycle_N/merged/.", runtime=True)
-    report_to: str = _f("auto", "Live logging: tensorboard (under OUTPUT/runs), none, or auto (tensorboard when "
-                                "installed).", choices=("auto", "tensorboard", "none"), runtime=True)
+    report_to: str = _f("auto", "Live logging: tensorboard (under OUTPUT/runs), wandb, trackio, none, or auto "
+                                "(tensorboard when installed).", choices=tracking.CHOICES, runtime=True)
+    project: str = _f("halo-forge", "The wandb / trackio project a run logs to (the run is named after "
+                                    "--output).", runtime=True)
 
     def learning_rate_for(self, cycle: int) -> float:
         """lr0 × decay^(cycle-1), floored at min_lr: cycle 1 trains at the full rate."""
@@ -329,8 +331,8 @@ class VLMRAFTConfig(ResumeSettings, VerifierSettings, GenerationSettings, LoraSe
             p.append(f"lr_decay_per_cycle must be in (0, 1], got {self.lr_decay_per_cycle}")
         if not self.finetune_epochs > 0:
             p.append(f"finetune_epochs must be positive, got {self.finetune_epochs}")
-        if self.report_to == "tensorboard" and importlib.util.find_spec("tensorboard") is None:
-            p.append("report_to tensorboard needs the tensorboard package (pip install tensorboard)")
+        if package := tracking.missing_package(self.report_to):
+            p.append(f"report_to {self.report_to} needs the {package} package (pip install {package})")
         if self.algorithm == "grpo" and self.samples_per_prompt < 2:
             p.append("grpo compares completions within a group: samples_per_prompt must be at least 2")
         if self.eval_split is not None and self.eval_dataset is None:

@@ -117,11 +117,22 @@ class VLMRAFTTrainer:
         self.ranks.on_main(lambda: self._check_held_out(data.held_out_fingerprint()))
         train_set, eval_set = data.train, data.held_out
         eval_metric = get_spec(cfg.eval_dataset).metric if cfg.eval_dataset else spec.metric
-        self.loaded = self._load(state)
-        self.tracker = make_tracker(cfg.report_to, self.output) if self.ranks.is_main else None
-        self.engine = self.engine or HFEngine(self.loaded)
-        self.engine.sync(self.loaded)
+        if self.ranks.is_main:  # before the model loads, so a tracker that cannot start costs nothing
+            self.tracker = make_tracker(cfg.report_to, self.output, cfg.project, cfg.to_dict(),
+                                        steps_done=sum(h.get("finetune_steps") or 0 for h in state.history))
+        try:
+            self.loaded = self._load(state)
+            self.engine = self.engine or HFEngine(self.loaded)
+            self.engine.sync(self.loaded)
+            self._run_cycles(state, train_set, eval_set, eval_metric)
+        finally:
+            if self.tracker:
+                self.tracker.close()
+        return state.history
 
+    def _run_cycles(self, state: RunState, train_set, eval_set, eval_metric: str) -> None:
+        """Cycle 0 (the base model's held-out score) unless done, then every cycle not yet done."""
+        cfg = self.config
         if state.last_cycle is None:
             result = self._evaluate(eval_set, eval_metric)
             state.history.append({"cycle": 0, **result})
@@ -135,9 +146,6 @@ class VLMRAFTTrainer:
             state.history.append(entry)
             self.ranks.on_main(lambda: self._save_history(state))
             self._print_summary(entry)
-        if self.tracker:
-            self.tracker.close()
-        return state.history
 
     def run_cycle(self, cycle: int, prompts: list[VLMSample], eval_set: list[VLMSample], metric: str) -> dict:
         """One cycle, then evaluate and checkpoint (`metric` scores the held-out set). RAFT: rollout ->

@@ -14,6 +14,6 @@ halo-forge vlm sft --model "$RUN/tiny-model" --dataset synthetic-reasoning --spl
     --output "$RUN/warm-start" --full-finetune --learning-rate 2e-3 --batch-size 32 --epochs 40 --max-new-tokens 28 \
     --eval-limit 200 --num-threads 2
 halo-forge vlm train --config examples/demo.yaml --model "$RUN/warm-start" --output "$RUN/raft" --num-threads 2
-halo-forge vlm report "$RUN/raft" --html --min-gain 0.03 --min-hallucination-drop 0.05
+halo-forge vlm report "$RUN/raft" --html "$RUN/report.html" --min-gain 0.03 --min-hallucination-drop 0.05
 
 echo "demo finished in $(( $(date +%s) - start )) s"

@@ -216,7 +216,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_make_tiny_model(args: argparse.Namespace) -> int:
     from .vlm.models.tiny import build_tiny_model
 
-    path = build_tiny_model(args.family, args.output, seed=args.seed, size=args.size)
+    with console.status(f"building a {args.size} {args.family} model: tokenizer, processor, weights"):
+        path = build_tiny_model(args.family, args.output, seed=args.seed, size=args.size)
     console.print(f"tiny {args.family} model saved to {path}")
     return 0
 
@@ -299,7 +300,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.html:
         from .vlm.report import write_html
 
-        console.print(f"report: {write_html(Path(args.run))}")
+        page = None if args.html is True else Path(args.html)
+        console.print(f"report: {write_html(Path(args.run), page)}", soft_wrap=True)  # a path one can copy
     if args.min_gain is not None and gain < args.min_gain:
         raise HaloForgeError(f"the gain of {100 * gain:.1f} points is below the required {100 * args.min_gain:.1f}.")
     if args.min_hallucination_drop is not None:
@@ -357,8 +359,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = vlm.add_parser("report", help="Print a run's per-cycle table and its held-out gain.")
     report.add_argument("run", help="The --output folder of a `vlm train` run.")
-    report.add_argument("--html", action="store_true", help="Also write RUN/report.html: curves, time per phase, "
-                                                              "settings and a filterable gallery of rollouts.")
+    report.add_argument("--html", nargs="?", const=True, metavar="PATH",
+                        help="Also write a self-contained HTML report (RUN/report.html, or PATH): curves, time per "
+                             "phase, settings and a filterable gallery of rollouts.")
     report.add_argument("--min-gain", type=float, help="Fail unless accuracy rose by at least this (0..1).")
     report.add_argument("--min-hallucination-drop", type=float,
                         help="Fail unless the hallucinated-claim rate fell by at least this (0..1).")

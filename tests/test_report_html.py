@@ -39,6 +39,14 @@ def test_report_html_is_self_contained_with_curves_and_a_gallery(run, capsys):
     assert "reasoning_weight" in page  # the settings
 
 
+def test_report_html_goes_where_asked(run, tmp_path, capsys):
+    page = tmp_path / "elsewhere" / "demo.html"
+    page.parent.mkdir()
+    assert cli.main(["vlm", "report", str(run), "--html", str(page)]) == 0
+    assert f"report: {page}" in " ".join(capsys.readouterr().out.split())
+    assert page.read_text().count('class="card"') == 16
+
+
 @pytest.mark.skipif(not CHROMIUM and not os.environ.get("HALO_FORGE_REQUIRE_CHROMIUM"),
                     reason="Debian's chromium is not installed (.ci/run installs it)")
 def test_report_renders_in_chromium(run, tmp_path):

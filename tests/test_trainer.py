@@ -213,3 +213,10 @@ def test_rollouts_come_from_the_engine_which_hears_of_every_fine_tune(tiny_model
     assert history[1]["num_kept"] == 8 and history[1]["success_rate"] == 0.5
     assert len(engine.synced) == 2 and engine.synced[0] != engine.synced[1]  # at load, then after the fine-tune
     assert len(set(engine.seeds)) == len(engine.seeds)  # a seed per batch
+
+
+@pytest.mark.parametrize("launcher", ["DEEPSPEED", "MEGATRON_LM"])
+def test_launches_that_shard_another_way_are_refused_before_anything_loads(launcher, tmp_path, monkeypatch):
+    monkeypatch.setenv(f"ACCELERATE_USE_{launcher}", "true")
+    with pytest.raises(HaloForgeError, match=f"{launcher} launches are not supported; launch with FSDP"):
+        VLMRAFTTrainer(VLMRAFTConfig(model_name="not-loaded", dataset="synthetic", output_dir=str(tmp_path))).train()

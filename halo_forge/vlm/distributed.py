@@ -5,11 +5,17 @@ Work is shared by batch index: batch b of a list goes to rank b % world_size, an
 back to position b on every rank, so every rank ends a step with the same list, in the order one
 process would have made it. With a seed per batch index (see `rollout.generate`), a batch samples
 the same completions whichever rank runs it: the keep-set of N processes is the keep-set of one.
+
+Under FSDP each process holds a shard of the weights and every forward pass gathers the rest from
+the others, so steps that run the model go in lockstep: each rank runs as many batches (a rank
+one short repeats a batch and drops its results) and generate keeps the ranks in step to the
+longest completion (`synced_gpus`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
@@ -20,6 +26,7 @@ from ..progress import track
 
 T = TypeVar("T")
 R = TypeVar("R")
+PACING = -1  # the batch index of a run that only keeps pace with the other ranks (its results are dropped)
 
 
 class Ranks:
@@ -33,11 +40,66 @@ class Ranks:
         self.state = PartialState(cpu=not torch.cuda.is_available())
         self.rank, self.world_size = self.state.process_index, self.state.num_processes
         self.is_main = self.state.is_main_process
+        self.fsdp = False  # set once `shard` has sharded the model: its forward passes are then collective
 
     @property
-    def sharded(self) -> bool:
-        """Whether the launch shards the weights (FSDP, DeepSpeed, Megatron) instead of copying them (DDP)."""
-        return self.state.distributed_type.name in ("FSDP", "DEEPSPEED", "MEGATRON_LM")
+    def fsdp_requested(self) -> bool:
+        """Whether the launch asked for FSDP (accelerate runs it on GPUs only; see `shard`)."""
+        return self.world_size > 1 and os.environ.get("ACCELERATE_USE_FSDP", "").lower() == "true"
+
+    @property
+    def unsupported_sharding(self) -> str | None:
+        """The launch's way of sharding the weights that halo-forge does not run, or None."""
+        for name in ("DEEPSPEED", "MEGATRON_LM"):
+            if os.environ.get(f"ACCELERATE_USE_{name}", "").lower() == "true":
+                return name
+        return None
+
+    def shard(self, model: torch.nn.Module) -> torch.nn.Module:
+        """Under FSDP, `model` sharded in place as the fine-tune's Trainer would shard it
+        (accelerate's FSDP2 preparation: one unit per block the model names in _no_split_modules);
+        the Trainer of every cycle then finds it sharded and keeps it, and rollouts, evaluation and
+        fine-tunes share the one sharded model. Otherwise `model` as it is."""
+        if not self.fsdp_requested:
+            return model
+        from accelerate import Accelerator
+        from accelerate.utils import DistributedType
+        from accelerate.utils.fsdp_utils import fsdp2_prepare_model
+
+        accelerator = Accelerator()
+        if accelerator.distributed_type != DistributedType.FSDP:
+            self.say("FSDP was asked for, but accelerate runs it on GPUs only: this launch runs as DDP.")
+            return model
+        if not accelerator.is_fsdp2:
+            raise HaloForgeError("FSDP version 1 is not supported; set fsdp_version: 2 in the accelerate config "
+                                 "(examples/accelerate/fsdp.yaml).")
+        model = fsdp2_prepare_model(accelerator, model)
+        # Every cycle's Trainer prepares the model again with a fresh plugin, which would look for the
+        # block classes to wrap by name and not find them (sharding renames them FSDP<Name>): the
+        # blocks are wrapped already, so the later preparations wrap nothing more.
+        os.environ["FSDP_AUTO_WRAP_POLICY"] = "NO_WRAP"
+        # generate() reaches the model below a PEFT wrapper, past the root's gathering hook: give it one
+        # (as transformers' Trainer does for its own generation under FSDP2).
+        torch.distributed.fsdp.register_fsdp_forward_method(model, "generate")
+        self.fsdp = True
+        held = sum(p.to_local().numel() if hasattr(p, "to_local") else p.numel() for p in model.parameters())
+        whole = sum(p.numel() for p in model.parameters())
+        self.say(f"FSDP: the weights are sharded over {self.world_size} processes; this one holds {held:,} of "
+                 f"{whole:,} ({held / whole:.0%}).")
+        return model
+
+    def say(self, line: str) -> None:
+        if self.is_main:
+            print(line, flush=True)
+
+    def full_state_dict(self, model: torch.nn.Module) -> dict | None:
+        """Under FSDP, the whole model's weights gathered onto the main process's CPU (every rank
+        must call it; the others get an empty dict); otherwise None: the model holds them all."""
+        if not is_sharded(model):
+            return None
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+        return get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
 
     @property
     def device(self) -> torch.device:
@@ -45,13 +107,16 @@ class Ranks:
         return self.state.device
 
     def map_batches(self, items: Sequence[T], size: int, fn: Callable[[Sequence[T], int], list[R]],
-                    description: str = "", show_progress: bool = True) -> list[R]:
+                    description: str = "", show_progress: bool = True, lockstep: bool = False) -> list[R]:
         """fn(batch, batch_index) -> one result per item, run on this rank's share of the batches;
-        every rank returns all results in item order."""
+        every rank returns all results in item order. `lockstep`: fn runs the model, which under FSDP
+        every rank must run equally often (see the module note)."""
         batches = [(b, items[start:start + size]) for b, start in enumerate(range(0, len(items), size))]
         mine = batches[self.rank::self.world_size]
         progress = track(mine, description, disable=not (show_progress and self.is_main))
         local = [(b, fn(batch, b)) for b, batch in progress]
+        if lockstep and self.fsdp and batches and len(mine) < -(-len(batches) // self.world_size):
+            fn(batches[0][1], PACING)  # the others run one batch more: keep pace, drop the results
         if self.world_size == 1:
             return [r for _, results in local for r in results]
         from accelerate.utils import gather_object
@@ -98,3 +163,11 @@ class Ranks:
 
     def wait(self) -> None:
         self.state.wait_for_everyone()
+
+
+def is_sharded(model: torch.nn.Module) -> bool:
+    """Whether FSDP has sharded `model` (its forward passes are then collective)."""
+    from torch.distributed.fsdp import FSDPModule
+
+    return isinstance(model, FSDPModule)
+

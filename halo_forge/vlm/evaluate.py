@@ -39,7 +39,7 @@ def evaluate(
     ranks = ranks or Ranks()
     completions = ranks.map_batches(samples, batch_size, lambda batch, b: [group[0] for group in rollout.generate(
         loaded, batch, max_new_tokens=max_new_tokens, batch_size=len(batch), show_progress=False,
-    )], description="evaluate", show_progress=show_progress)
+    )], description="evaluate", show_progress=show_progress, lockstep=True)
     predictions = [extract_answer(c) for c in completions]
     scores = [metrics.score(metric, p, s.answers, s.annotations) for p, s in zip(predictions, samples)]
     accuracy = sum(scores) / len(scores) if scores else 0.0

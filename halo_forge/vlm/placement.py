@@ -4,8 +4,8 @@ large for one device.
 The plan prices one training step per GPU under each strategy from `memory.estimate` (weights,
 trainable state, activations): one GPU or DDP (every GPU holds everything), QLoRA (4-bit base
 weights), FSDP (weights and trainable state sharded over the GPUs) and QLoRA + FSDP, and names the
-first that halo-forge runs and that fits. FSDP and ZeRO-3 are priced but not run yet: a cycle's
-checkpoint is written from the main process's own copy of the weights, which sharding splits.
+first that halo-forge runs and that fits. QLoRA + FSDP is priced but not run: 4-bit weights under
+FSDP2 need bitsandbytes' CUDA kernels, which no test here can reach.
 Rollouts need the weights and a KV cache; with `device_map="auto"` one process spreads them over
 the GPUs it sees.
 """
@@ -27,7 +27,7 @@ class Strategy:
     state_gb: float
     activations_gb: float
     launch: str  # how to start it
-    supported: bool = True  # whether halo-forge runs it today (FSDP's sharded checkpoints: not yet)
+    supported: bool = True  # whether halo-forge runs it today (QLoRA + FSDP: not yet)
 
     @property
     def total_gb(self) -> float:
@@ -45,10 +45,10 @@ def strategies(base: MemoryEstimate, parameters: int, num_gpus: int, full_finetu
     if not full_finetune:
         out.append(Strategy("QLoRA" + ("" if n == 1 else f" + DDP on {n} GPUs"), nf4, base.trainable_gb,
                             base.activations_gb, out[0].launch + " --load-in-4bit"))
-    if n > 1:  # priced so a user sees what sharding would buy; halo-forge cannot checkpoint it yet
-        fsdp = f"accelerate launch (FSDP) --num_processes {n} -m halo_forge.cli vlm train ..."
+    if n > 1:
+        fsdp = f"accelerate launch --config_file examples/accelerate/fsdp.yaml --num_processes {n} -m halo_forge.cli vlm train ..."
         out.append(Strategy(f"FSDP on {n} GPUs", base.weights_gb / n, base.trainable_gb / n, base.activations_gb,
-                            fsdp, supported=False))
+                            fsdp))
         if not full_finetune:
             out.append(Strategy(f"QLoRA + FSDP on {n} GPUs", nf4 / n, base.trainable_gb / n, base.activations_gb,
                                 fsdp + " --load-in-4bit", supported=False))

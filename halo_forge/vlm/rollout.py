@@ -15,6 +15,7 @@ from transformers import LogitsProcessor, LogitsProcessorList
 
 from ..progress import track
 from .data.sample import VLMSample
+from .distributed import is_sharded
 from .models.loading import LoadedModel
 
 
@@ -88,7 +89,9 @@ def _prefill_once(model: torch.nn.Module, inputs: dict, k: int) -> dict:
     return {**text, "cache": cache}
 
 
-@torch.inference_mode()
+# no_grad, not inference_mode: under FSDP the gather buffers made here are reused by the fine-tune,
+# which may not update tensors created in inference mode.
+@torch.no_grad()
 def generate(
     loaded: LoadedModel,
     samples: Sequence[VLMSample],
@@ -117,6 +120,8 @@ def generate(
     }
     if sampling:
         settings.update(temperature=temperature, top_k=0, top_p=1.0)  # plain temperature sampling
+    if is_sharded(loaded.model):  # every rank steps to the longest completion: each step is collective
+        settings["synced_gpus"] = True
     tokenizer = loaded.processor.tokenizer
     loaded.model.eval()
     completions: list[list[str]] = []

@@ -22,7 +22,7 @@ from . import rollout
 from .config import VLMRAFTConfig
 from .data.registry import get_spec, load_run_data
 from .data.sample import VLMSample
-from .distributed import Ranks
+from .distributed import PACING, Ranks
 from .engines import HFEngine, RolloutEngine
 from .evaluate import evaluate
 from .finetune import add_lora, finetune
@@ -91,10 +91,15 @@ class VLMRAFTTrainer:
         spec = get_spec(cfg.dataset)
         if cfg.num_threads:
             torch.set_num_threads(cfg.num_threads)
-        if self.ranks.sharded:
-            raise HaloForgeError("FSDP and DeepSpeed launches are not supported yet (a cycle's checkpoint is written "
-                                 "from one process's copy of the weights, which they shard); launch with DDP "
-                                 "(examples/accelerate/ddp.yaml), and QLoRA where the model is large.")
+        if sharding := self.ranks.unsupported_sharding:
+            raise HaloForgeError(f"{sharding} launches are not supported; launch with FSDP "
+                                 f"(examples/accelerate/fsdp.yaml) or DDP (examples/accelerate/ddp.yaml).")
+        if self.ranks.fsdp_requested and cfg.merge:
+            raise HaloForgeError("--merge is not supported under FSDP (the merge needs the whole model in one "
+                                 "process); merge a cycle's adapter afterwards in one process.")
+        if self.ranks.fsdp_requested and cfg.load_in_4bit:
+            raise HaloForgeError("QLoRA (--load-in-4bit) is not supported under FSDP here; use LoRA under FSDP, or "
+                                 "QLoRA under DDP.")
         if cfg.algorithm == "grpo" and self.ranks.world_size > 1:
             raise HaloForgeError("--algorithm grpo runs in one process for now; launch it without accelerate, or use "
                                  "raft across processes.")
@@ -182,7 +187,8 @@ class VLMRAFTTrainer:
         self.engine.sync(self.loaded)
 
         evaluation = self._evaluate(eval_set, metric)
-        self.ranks.on_main(lambda: self._save_checkpoint(cycle, groups, keep))
+        weights = self.ranks.full_state_dict(self.loaded.model)  # under FSDP: gathered onto the main process
+        self.ranks.on_main(lambda: self._save_checkpoint(cycle, groups, keep, weights))
 
         scored = [c for g in groups for c in g]
         entry = {
@@ -221,8 +227,8 @@ class VLMRAFTTrainer:
         start = time.perf_counter()
         completions = self.ranks.map_batches(prompts, cfg.rollout_batch_size, lambda batch, b: self.engine.sample(
             batch, num_samples=cfg.samples_per_prompt, temperature=cfg.temperature, max_new_tokens=cfg.max_new_tokens,
-            seed=seed + b, entropy=meter,
-        ), description=f"cycle {cycle} rollout")
+            seed=seed + b, entropy=None if b == PACING else meter,
+        ), description=f"cycle {cycle} rollout", lockstep=True)
         entropy_total, entropy_tokens = self.ranks.total(float(meter.total), int(meter.tokens))
         timings["rollout_seconds"] = time.perf_counter() - start
         start = time.perf_counter()
@@ -284,13 +290,17 @@ class VLMRAFTTrainer:
         else:
             self._note_devices()
         if state.last_cycle:
-            return load_model(str(self._cycle_dir(state.last_cycle)), trainable_adapter=True, device=device, **options)
+            loaded = load_model(str(self._cycle_dir(state.last_cycle)), trainable_adapter=True, device=device,
+                                **options)
+            loaded.model = self.ranks.shard(loaded.model)
+            return loaded
         model_name = cfg.model_name
         if Path(model_name).exists():  # absolute, so the adapter's base path works from anywhere
             model_name = str(Path(model_name).resolve())
         loaded = load_model(model_name, device=device, **options)
         if not cfg.full_finetune:
             add_lora(loaded, cfg, seed=cfg.seed)
+        loaded.model = self.ranks.shard(loaded.model)
         return loaded
 
     def _prompts_for(self, cycle: int, train_set: list[VLMSample]) -> list[VLMSample]:
@@ -313,12 +323,14 @@ class VLMRAFTTrainer:
     def _cycle_dir(self, cycle: int) -> Path:
         return self.output / f"cycle_{cycle}"
 
-    def _save_checkpoint(self, cycle: int, groups: list[list[ScoredCompletion]], keep: list[ScoredCompletion]) -> None:
+    def _save_checkpoint(self, cycle: int, groups: list[list[ScoredCompletion]], keep: list[ScoredCompletion],
+                         weights: dict | None = None) -> None:
         """cycle_N/: weights (adapter, or full model) and processor that `from_pretrained` loads,
-        the scored rollouts as JSONL, and on request a merged copy."""
+        the scored rollouts as JSONL, and on request a merged copy. `weights`: the whole model's
+        state when the model itself holds only a shard of it (FSDP)."""
         directory = self._cycle_dir(cycle)
         directory.mkdir(parents=True, exist_ok=True)
-        self.loaded.model.save_pretrained(directory)
+        self.loaded.model.save_pretrained(directory, state_dict=weights)
         self.loaded.processor.save_pretrained(directory)
         kept = {id(c) for c in keep}
         gallery = {g[0].sample.id for g in groups[:GALLERY] if g}
@@ -356,8 +368,9 @@ class VLMRAFTTrainer:
 
     def _refuse_non_finite(self, cycle: int, loss: float, steps: int) -> None:
         """A diverged fine-tune is never checkpointed: resuming from it would carry NaN weights on."""
-        bad = [n for n, p in self.loaded.model.named_parameters() if p.requires_grad and not torch.isfinite(p).all()]
-        if bad or (steps and not math.isfinite(loss)):
+        bad = [n for n, p in self.loaded.model.named_parameters()  # under FSDP: this rank's shard of each
+               if p.requires_grad and not torch.isfinite(p.to_local() if hasattr(p, "to_local") else p).all()]
+        if self.ranks.total(len(bad))[0] or (steps and not math.isfinite(loss)):
             raise HaloForgeError(
                 f"cycle {cycle} diverged (loss {loss}, {len(bad)} non-finite weight tensors, e.g. {bad[:1]}) at "
                 f"learning rate {self.config.learning_rate_for(cycle):.2e}; nothing of it was saved. Lower "

@@ -12,6 +12,7 @@ gradients as DDP, so both cycles sample the same and the adapters agree to float
 import dataclasses
 import json
 import os
+from collections import Counter
 import subprocess
 import sys
 from pathlib import Path
@@ -40,10 +41,10 @@ def flags(settings):
     return out
 
 
-def launch(model, output, config: str, program=("-m", "halo_forge.cli")) -> subprocess.CompletedProcess:
+def launch(model, output, config: str, program=("-m", "halo_forge.cli"), settings=None) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "accelerate.commands.launch", "--config_file", str(EXAMPLES / config),
                "--num_processes", "2", *program, "vlm", "train", "--model", str(model), "--output", str(output),
-               *flags(SETTINGS)]
+               *flags(settings or SETTINGS)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "200"})
     assert done.returncode == 0, done.stdout + done.stderr
     return done
@@ -98,3 +99,18 @@ def test_fsdp_shards_the_weights_and_trains_as_ddp_does(tiny_model_dir, ddp, tmp
         assert any(v.abs().sum() > 0 for k, v in sharded.items() if "lora_B" in k)  # it trained
         for name in copied:
             torch.testing.assert_close(sharded[name], copied[name], rtol=0, atol=1e-5)
+
+
+def test_grpo_across_processes_records_every_completion_of_every_group(tiny_model_dir, tmp_path):
+    settings = {**SETTINGS, "algorithm": "grpo", "num_cycles": 1, "grpo_prompts_per_step": 2}
+    one, two = tmp_path / "one", tmp_path / "two"
+    VLMRAFTTrainer(VLMRAFTConfig(model_name=str(tiny_model_dir), output_dir=str(one), **settings)).train()
+    done = launch(tiny_model_dir, two, "ddp.yaml", settings=settings)
+
+    ours, theirs = history(two), history(one)
+    assert [sorted(e) for e in ours] == [sorted(e) for e in theirs]
+    assert ours[1]["num_samples"] == theirs[1]["num_samples"] == 12 * 2  # both processes' completions, gathered
+    assert ours[1]["finetune_steps"] == theirs[1]["finetune_steps"] // 2  # a step: 2 prompts from each process
+    rollouts = [json.loads(line) for line in (two / "cycle_1" / "rollouts.jsonl").read_text().splitlines()]
+    assert sorted(Counter(r["id"] for r in rollouts).values()) == [2] * 12  # every group whole, none twice
+    assert done.stdout.count("cycle 1: eval_accuracy") == 1

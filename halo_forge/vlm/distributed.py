@@ -123,6 +123,14 @@ class Ranks:
 
         return [r for _, results in sorted(gather_object(local), key=lambda pair: pair[0]) for r in results]
 
+    def gather(self, items: list[T]) -> list[T]:
+        """Every rank's `items`, joined in rank order, on every rank."""
+        if self.world_size == 1:
+            return list(items)
+        from accelerate.utils import gather_object
+
+        return gather_object(list(items))
+
     def total(self, *values: float) -> list[float]:
         """Each value summed over the ranks."""
         if self.world_size == 1:

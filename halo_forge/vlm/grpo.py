@@ -8,6 +8,10 @@ conversations with the image in its own column; batch sizes that count completio
 K); a reward that takes completions as message lists and extra columns by name; no bf16 or gradient
 checkpointing on a CPU (TRL turns both on by default); `max_prompt_length` unset, since truncating
 a prompt would cut its image tokens.
+
+Under `accelerate launch` (DDP) TRL shares out the prompts itself: each process samples and scores
+its share (`--grpo-prompts-per-step` is per process) and TRL gathers the rewards to normalise each
+group; the scored completions each process saw are gathered here, so the cycle's record holds all.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from transformers.trainer_callback import PrinterCallback
 from trl import GRPOConfig, GRPOTrainer
 
 from .data.sample import VLMSample
+from .distributed import Ranks
 from .finetune import NoInputGradients, RichProgress, one_device_per_process, trainer_arguments
 from .models.loading import LoadedModel
 from .rewards import VerifierReward, grpo_rows
@@ -47,8 +52,11 @@ def grpo_cycle(
     gradient_checkpointing: bool = False,
     seed: int = 0,
     description: str = "grpo",
+    ranks: Ranks | None = None,
 ) -> GRPOStats:
-    """One pass over `prompts` (ceil(len / prompts_per_step) optimizer steps), training in place."""
+    """One pass over `prompts` (ceil(len / (prompts_per_step x processes)) optimizer steps), training
+    in place."""
+    ranks = ranks or Ranks()
     reward.record = []
     with tempfile.TemporaryDirectory(prefix="halo-forge-grpo-") as workdir:
         args = GRPOConfig(
@@ -66,13 +74,13 @@ def grpo_cycle(
             args=args,
             train_dataset=grpo_rows(prompts, loaded.adapter.messages),
             processing_class=loaded.processor,
-            callbacks=[RichProgress(description, True), NoInputGradients()],
+            callbacks=[RichProgress(description, ranks.is_main), NoInputGradients()],
         )
         trainer.remove_callback(PrinterCallback)
         output = trainer.train()
         entropies = [log["entropy"] for log in trainer.state.log_history if "entropy" in log]
     groups: dict[int, list[ScoredCompletion]] = {}
-    for sample_id, completion, result in reward.record:
+    for sample_id, completion, result in sorted(ranks.gather(reward.record), key=lambda r: r[0]):
         groups.setdefault(sample_id, []).append(ScoredCompletion(prompts[sample_id], completion, result))
     reward.record = None
     return GRPOStats(steps=output.global_step, loss=output.training_loss, groups=list(groups.values()),

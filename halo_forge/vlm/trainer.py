@@ -100,9 +100,9 @@ class VLMRAFTTrainer:
         if self.ranks.fsdp_requested and cfg.load_in_4bit:
             raise HaloForgeError("QLoRA (--load-in-4bit) is not supported under FSDP here; use LoRA under FSDP, or "
                                  "QLoRA under DDP.")
-        if cfg.algorithm == "grpo" and self.ranks.world_size > 1:
-            raise HaloForgeError("--algorithm grpo runs in one process for now; launch it without accelerate, or use "
-                                 "raft across processes.")
+        if cfg.algorithm == "grpo" and self.ranks.fsdp_requested:
+            raise HaloForgeError("--algorithm grpo runs under DDP, not FSDP (TRL's sampling from sharded weights is "
+                                 "not checked here); launch it with examples/accelerate/ddp.yaml, or use raft.")
         state = self.ranks.on_main(self._resume_state)
         self.verifier = self.verifier or cfg.make_verifier(spec.metric)
         self._reward = VerifierReward(self.verifier)
@@ -164,7 +164,7 @@ class VLMRAFTTrainer:
                 self.loaded, prompts, self._reward, learning_rate=learning_rate, num_generations=cfg.samples_per_prompt,
                 prompts_per_step=cfg.grpo_prompts_per_step, temperature=cfg.temperature,
                 max_new_tokens=cfg.max_new_tokens, gradient_checkpointing=cfg.gradient_checkpointing,
-                seed=cfg.seed + cycle, description=f"cycle {cycle} grpo",
+                seed=cfg.seed + cycle, description=f"cycle {cycle} grpo", ranks=self.ranks,
             )
             groups, keep, entropy = stats.groups, [c for g in stats.groups for c in g], stats.entropy
             timings = {"grpo_seconds": time.perf_counter() - start}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from datasets import Dataset
+from datasets import Dataset, Image, List
 from transformers import TrainerCallback
 from transformers.trainer_callback import PrinterCallback
 from transformers.trainer_utils import get_last_checkpoint
@@ -101,17 +101,20 @@ class ResumingTrainer(SFTTrainer):
 
 
 def training_rows(loaded: LoadedModel, pairs: Sequence[tuple[VLMSample, str]]) -> Dataset:
-    """Conversational prompt/completion rows with images, in the shape TRL's collator expects."""
-    return Dataset.from_list(
+    """Conversational prompt/completion rows with images, in the shape TRL's collator expects. The
+    images keep their source's encoded bytes where those decode to the same pixels (see
+    `images.stored`), and are decoded again as each batch is collated."""
+    rows = Dataset.from_list(
         [
             {
                 "prompt": loaded.adapter.messages(sample.question),
                 "completion": [{"role": "assistant", "content": [{"type": "text", "text": completion}]}],
-                "images": [sample.load_image()],
+                "images": [sample.stored_image()],
             }
             for sample, completion in pairs
         ]
     )
+    return rows.cast_column("images", List(Image()))
 
 
 def trainer_arguments(loaded: LoadedModel, workdir: str, learning_rate: float, gradient_checkpointing: bool,

@@ -90,6 +90,34 @@ def decode(value, max_pixels: int | None = None) -> Image.Image:
         raise
 
 
+def stored(value, max_pixels: int | None = None) -> dict:
+    """The image as `datasets` stores one ({"bytes", "path"}), for a fine-tune's rows: the source's
+    own encoded bytes when decoding them gives exactly what `decode` gives (RGB, within the budget:
+    nothing converted or downscaled), so a kept image is not encoded again every cycle; otherwise
+    `decode`'s image as PNG, which is what `datasets` would make of it."""
+    raw = None if isinstance(value, Image.Image) else _encoded(value)
+    if raw is not None:
+        with Image.open(io.BytesIO(raw)) as header:
+            if header.mode == "RGB" and (max_pixels is None or header.width * header.height <= max_pixels):
+                return {"bytes": raw, "path": None}
+    buffer = io.BytesIO()
+    decode(value, max_pixels).save(buffer, format="PNG")
+    return {"bytes": buffer.getvalue(), "path": None}
+
+
+def _encoded(value) -> bytes | None:
+    """The encoded bytes behind a path or an undecoded `datasets` cell."""
+    if isinstance(value, ArrowImage):
+        value = value.raw()
+    if isinstance(value, dict):
+        if value.get("bytes"):
+            return value["bytes"]
+        value = value.get("path")
+    if isinstance(value, (str, Path)) and Path(value).is_file():
+        return Path(value).read_bytes()
+    return None
+
+
 def _within_budget(image: Image.Image, max_pixels: int | None, opened: bool) -> Image.Image:
     """`image` checked, decoded and downscaled. `opened`: it is a file we opened (so JPEG can decode
     at reduced size, and it may be resized in place); otherwise the caller's image, left untouched."""

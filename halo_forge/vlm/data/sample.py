@@ -45,3 +45,9 @@ class VLMSample:
         from .images import decode
 
         return decode(self.image, self.max_pixels)
+
+    def stored_image(self) -> dict:
+        """The image as a fine-tune's dataset row stores it (see `images.stored`)."""
+        from .images import stored
+
+        return stored(self.image if not isinstance(self.image, Image.Image) else self.load_image(), self.max_pixels)

@@ -115,3 +115,13 @@ def test_a_tracker_that_is_not_installed_is_one_sentence(tmp_path, monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "wandb" else real(name, *a))
     with pytest.raises(HaloForgeError, match=r"report_to wandb needs the wandb package \(pip install wandb\)"):
         _config("m", tmp_path, report_to="wandb").validate()
+
+
+def test_collapse_is_warned_only_when_k_samples_came_out_the_same():
+    from halo_forge.vlm.tracking import collapse_warning
+
+    entry = {"cycle": 3, "num_prompts": 10, "num_samples": 40, "distinct_per_prompt": 1.2}
+    assert "collapsed in cycle 3 (1.20 distinct completions per prompt of 4)" in collapse_warning(entry)
+    assert collapse_warning({**entry, "distinct_per_prompt": 2.0}) is None
+    assert collapse_warning({**entry, "num_samples": 10, "distinct_per_prompt": 1.0}) is None  # K = 1: nothing to compare
+    assert collapse_warning({"cycle": 0, "eval_accuracy": 0.5}) is None  # cycle 0 samples nothing

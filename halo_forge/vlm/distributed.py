@@ -82,7 +82,7 @@ class Ranks:
         # (as transformers' Trainer does for its own generation under FSDP2).
         torch.distributed.fsdp.register_fsdp_forward_method(model, "generate")
         self.fsdp = True
-        held = sum(p.to_local().numel() if hasattr(p, "to_local") else p.numel() for p in model.parameters())
+        held = sum(local_shard(p).numel() for p in model.parameters())
         whole = sum(p.numel() for p in model.parameters())
         self.say(f"FSDP: the weights are sharded over {self.world_size} processes; this one holds {held:,} of "
                  f"{whole:,} ({held / whole:.0%}).")
@@ -179,3 +179,7 @@ def is_sharded(model: torch.nn.Module) -> bool:
 
     return isinstance(model, FSDPModule)
 
+
+def local_shard(tensor: torch.Tensor) -> torch.Tensor:
+    """This process's part of a sharded tensor (FSDP's DTensor), or the tensor itself."""
+    return tensor.to_local() if hasattr(tensor, "to_local") else tensor

@@ -20,6 +20,7 @@ import yaml
 from PIL import Image
 
 from .runs import CONFIG_FILE, read_history
+from .tracking import COLLAPSE
 from .verifiers.result import STAGES
 
 THUMBNAILS_FILE = "thumbnails.json"  # in each cycle_N/: the gallery prompts' images, small
@@ -112,7 +113,7 @@ def charts(history: list[dict]) -> list[str]:
         _chart("keep rate and false claims", cycles, {"kept / sampled": keep_rate,
                "held-out claims refuted": values("eval_hallucination_rate")}, "share", percent=True),
         _chart("sampling diversity", cycles, {"distinct completions per prompt": values("distinct_per_prompt")},
-               "distinct of K", line=1.5),
+               "distinct of K", line=COLLAPSE),
         _chart("learning rate", cycles, {"learning rate": values("learning_rate")}, "lr"),
         _phases(history),
     ]

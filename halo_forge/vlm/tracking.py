@@ -59,10 +59,13 @@ def sample_rows(groups, prompts: int = 8) -> list[list]:
 
 
 def collapse_warning(entry: dict) -> str | None:
-    distinct = entry.get("distinct_per_prompt")
-    if distinct is not None and distinct < COLLAPSE:
-        return f"sampling collapsed in cycle {entry['cycle']}: {distinct:.2f} distinct completions per prompt"
-    return None
+    """What to say when a cycle's K samples per prompt were mostly the same completion, or None."""
+    distinct, prompts = entry.get("distinct_per_prompt"), entry.get("num_prompts")
+    k = entry["num_samples"] / prompts if prompts else 1
+    if distinct is None or k <= 1 or distinct >= COLLAPSE:
+        return None
+    return (f"sampling has collapsed in cycle {entry['cycle']} ({distinct:.2f} distinct completions per prompt of "
+            f"{k:g}); raise --temperature or lower --learning-rate")
 
 
 class TensorBoardTracker:

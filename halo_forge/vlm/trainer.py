@@ -22,7 +22,7 @@ from . import rollout
 from .config import VLMRAFTConfig
 from .data.registry import get_spec, load_run_data
 from .data.sample import VLMSample
-from .distributed import PACING, Ranks
+from .distributed import PACING, Ranks, local_shard
 from .engines import HFEngine, RolloutEngine
 from .evaluate import evaluate
 from .finetune import add_lora, finetune
@@ -34,7 +34,7 @@ from .report import THUMBNAILS_FILE, thumbnail
 from .runs import (CONFIG_FILE, EVAL_SET_FILE, HISTORY_FILE, check_settings, finished_cycles, prepare_output,
                    read_history, write_settings)
 from .selection import ScoredCompletion, select_keep_set
-from .tracking import make_tracker
+from .tracking import collapse_warning, make_tracker
 from .verifiers import VisionVerifier
 from .verifiers.result import STAGES
 
@@ -292,15 +292,14 @@ class VLMRAFTTrainer:
         if state.last_cycle:
             loaded = load_model(str(self._cycle_dir(state.last_cycle)), trainable_adapter=True, device=device,
                                 **options)
-            loaded.model = self.ranks.shard(loaded.model)
-            return loaded
-        model_name = cfg.model_name
-        if Path(model_name).exists():  # absolute, so the adapter's base path works from anywhere
-            model_name = str(Path(model_name).resolve())
-        loaded = load_model(model_name, device=device, **options)
-        if not cfg.full_finetune:
-            add_lora(loaded, cfg, seed=cfg.seed)
-        loaded.model = self.ranks.shard(loaded.model)
+        else:
+            model_name = cfg.model_name
+            if Path(model_name).exists():  # absolute, so the adapter's base path works from anywhere
+                model_name = str(Path(model_name).resolve())
+            loaded = load_model(model_name, device=device, **options)
+            if not cfg.full_finetune:
+                add_lora(loaded, cfg, seed=cfg.seed)
+        loaded.model = self.ranks.shard(loaded.model)  # under FSDP; otherwise as it is
         return loaded
 
     def _prompts_for(self, cycle: int, train_set: list[VLMSample]) -> list[VLMSample]:
@@ -369,7 +368,7 @@ class VLMRAFTTrainer:
     def _refuse_non_finite(self, cycle: int, loss: float, steps: int) -> None:
         """A diverged fine-tune is never checkpointed: resuming from it would carry NaN weights on."""
         bad = [n for n, p in self.loaded.model.named_parameters()  # under FSDP: this rank's shard of each
-               if p.requires_grad and not torch.isfinite(p.to_local() if hasattr(p, "to_local") else p).all()]
+               if p.requires_grad and not torch.isfinite(local_shard(p)).all()]
         if self.ranks.total(len(bad))[0] or (steps and not math.isfinite(loss)):
             raise HaloForgeError(
                 f"cycle {cycle} diverged (loss {loss}, {len(bad)} non-finite weight tensors, e.g. {bad[:1]}) at "
@@ -389,9 +388,8 @@ class VLMRAFTTrainer:
             f"distinct {e['distinct_per_prompt']:.1f}/{self.config.samples_per_prompt} per prompt{entropy} | "
             f"lr {e['learning_rate']:.2e} | {phases}"
         )
-        if self.config.samples_per_prompt > 1 and e["distinct_per_prompt"] < 1.5:
-            self.console.print(f"warning: sampling has collapsed (fewer than 1.5 distinct completions per prompt "
-                               f"of {self.config.samples_per_prompt}); raise --temperature or lower --learning-rate.")
+        if warning := collapse_warning(e):
+            self.console.print(f"warning: {warning}.")
 
 
 def resume_hint(output: Path) -> str:

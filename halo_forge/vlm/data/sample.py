@@ -50,4 +50,4 @@ class VLMSample:
         """The image as a fine-tune's dataset row stores it (see `images.stored`)."""
         from .images import stored
 
-        return stored(self.image if not isinstance(self.image, Image.Image) else self.load_image(), self.max_pixels)
+        return stored(self.image, self.max_pixels)

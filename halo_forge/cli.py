@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from . import interrupts
 from .errors import HaloForgeError
 from .vlm.config import BenchmarkOptions, SFTOptions, Settings, VerifierSettings, VLMRAFTConfig, field_type
 
@@ -377,6 +378,7 @@ def error(message: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _quiet_libraries()
+    interrupts.install()
     try:
         return args.func(args)
     except HaloForgeError as exc:

@@ -19,6 +19,7 @@ from transformers.trainer_callback import PrinterCallback
 from transformers.trainer_utils import get_last_checkpoint
 from trl import SFTConfig, SFTTrainer
 
+from .. import interrupts
 from ..progress import bar
 from .config import LoraSettings
 from .data.sample import VLMSample
@@ -48,6 +49,13 @@ class RichProgress(TrainerCallback):
 
     def on_train_end(self, args, state, control, **kwargs):
         self.progress.stop()
+
+
+class StopOnInterrupt(TrainerCallback):
+    """Stops at the next step after a Ctrl-C whose KeyboardInterrupt a library swallowed."""
+
+    def on_step_end(self, args, state, control, **kwargs):
+        interrupts.check()
 
 
 def strip_input_gradient_hooks(model: torch.nn.Module) -> None:
@@ -179,7 +187,7 @@ def finetune(
             args=args,
             train_dataset=training_rows(loaded, pairs),
             processing_class=loaded.processor,
-            callbacks=[RichProgress(description, show_progress), NoInputGradients(), *callbacks],
+            callbacks=[RichProgress(description, show_progress), NoInputGradients(), StopOnInterrupt(), *callbacks],
         )
         trainer.remove_callback(PrinterCallback)  # it prints a dict per log step
         last = last_checkpoint(Path(workdir)) if checkpoints else None

@@ -25,7 +25,7 @@ from trl import GRPOConfig, GRPOTrainer
 
 from .data.sample import VLMSample
 from .distributed import Ranks
-from .finetune import NoInputGradients, RichProgress, one_device_per_process, trainer_arguments
+from .finetune import NoInputGradients, RichProgress, StopOnInterrupt, one_device_per_process, trainer_arguments
 from .models.loading import LoadedModel
 from .rewards import VerifierReward, grpo_rows
 from .selection import ScoredCompletion
@@ -74,7 +74,7 @@ def grpo_cycle(
             args=args,
             train_dataset=grpo_rows(prompts, loaded.adapter.messages),
             processing_class=loaded.processor,
-            callbacks=[RichProgress(description, ranks.is_main), NoInputGradients()],
+            callbacks=[RichProgress(description, ranks.is_main), NoInputGradients(), StopOnInterrupt()],
         )
         trainer.remove_callback(PrinterCallback)
         output = trainer.train()

@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 from rich.console import Console
 
+from .. import interrupts
 from ..errors import HaloForgeError
 from ..files import finite, write_json
 from . import rollout
@@ -156,6 +157,7 @@ class VLMRAFTTrainer:
         """One cycle, then evaluate and checkpoint (`metric` scores the held-out set). RAFT: rollout ->
         verify -> select -> fine-tune on the keep-set; GRPO: one pass of TRL's GRPOTrainer."""
         cfg = self.config
+        interrupts.check()
         torch.manual_seed(cfg.seed * 1000 + cycle)
         learning_rate = cfg.learning_rate_for(cycle)
         if cfg.algorithm == "grpo":
@@ -187,6 +189,7 @@ class VLMRAFTTrainer:
         self.engine.sync(self.loaded)
 
         evaluation = self._evaluate(eval_set, metric)
+        interrupts.check()  # never checkpoint a cycle after a Ctrl-C, even one a library swallowed
         weights = self.ranks.full_state_dict(self.loaded.model)  # under FSDP: gathered onto the main process
         self.ranks.on_main(lambda: self._save_checkpoint(cycle, groups, keep, weights))
 

@@ -1,0 +1,24 @@
+"""A Ctrl-C swallowed by a library's bare `except:` still stops the run at the next check."""
+
+import os
+import signal
+
+import pytest
+
+from halo_forge import interrupts
+
+
+def test_a_swallowed_ctrl_c_is_raised_again_at_the_next_check(monkeypatch):
+    previous = signal.getsignal(signal.SIGINT)
+    monkeypatch.setattr(interrupts, "_requested", False)
+    interrupts.install()
+    try:
+        interrupts.check()  # nothing pressed yet
+        try:  # what datasets does around its fingerprint hashing
+            os.kill(os.getpid(), signal.SIGINT)  # the handler runs here and raises KeyboardInterrupt ...
+        except:  # noqa: E722  ... which is swallowed
+            pass
+        with pytest.raises(KeyboardInterrupt):
+            interrupts.check()
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -12,6 +12,7 @@ gradients as DDP, so both cycles sample the same and the adapters agree to float
 import dataclasses
 import json
 import os
+import re
 from collections import Counter
 import subprocess
 import sys
@@ -82,7 +83,8 @@ def test_fsdp_shards_the_weights_and_trains_as_ddp_does(tiny_model_dir, ddp, tmp
     ddp_run, fsdp_run = ddp[0], tmp_path / "fsdp"
     done = launch(tiny_model_dir, fsdp_run, "fsdp.yaml", program=(str(Path(__file__).parent / "fixtures" /
                                                                        "fsdp_on_cpu.py"),))
-    assert "FSDP: the weights are sharded over 2 processes; this one holds" in done.stdout
+    units = re.search(r"FSDP: the weights are sharded over 2 processes in (\d+) units; this one holds", done.stdout)
+    assert units and int(units.group(1)) > 2, done.stdout  # the root and each decoder and vision block
     assert "(50%)" in done.stdout  # each process holds half
     assert done.stdout.count("cycle 2: eval_accuracy") == 1
 
@@ -114,3 +116,13 @@ def test_grpo_across_processes_records_every_completion_of_every_group(tiny_mode
     rollouts = [json.loads(line) for line in (two / "cycle_1" / "rollouts.jsonl").read_text().splitlines()]
     assert sorted(Counter(r["id"] for r in rollouts).values()) == [2] * 12  # every group whole, none twice
     assert done.stdout.count("cycle 1: eval_accuracy") == 1
+
+
+def test_fsdp_wraps_only_the_blocks_a_model_contains(tmp_path):
+    from halo_forge.vlm.distributed import blocks_to_wrap
+    from halo_forge.vlm.models.loading import load_model
+    from halo_forge.vlm.models.tiny import build_tiny_model
+
+    model = load_model(str(build_tiny_model("llava", tmp_path / "llava"))).model
+    assert "CLIPTextEmbeddings" in model._no_split_modules  # listed, but a LLaVA holds CLIP's vision tower only
+    assert set(blocks_to_wrap(model)) == {"LlamaDecoderLayer", "CLIPEncoderLayer", "CLIPVisionEmbeddings"}

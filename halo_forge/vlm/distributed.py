@@ -73,6 +73,9 @@ class Ranks:
         if not accelerator.is_fsdp2:
             raise HaloForgeError("FSDP version 1 is not supported; set fsdp_version: 2 in the accelerate config "
                                  "(examples/accelerate/fsdp.yaml).")
+        plugin = accelerator.state.fsdp_plugin
+        if plugin.transformer_cls_names_to_wrap is None:  # the config names none: the model's own blocks
+            plugin.transformer_cls_names_to_wrap = blocks_to_wrap(model)
         model = fsdp2_prepare_model(accelerator, model)
         # Every cycle's Trainer prepares the model again with a fresh plugin, which would look for the
         # block classes to wrap by name and not find them (sharding renames them FSDP<Name>): the
@@ -84,8 +87,9 @@ class Ranks:
         self.fsdp = True
         held = sum(local_shard(p).numel() for p in model.parameters())
         whole = sum(p.numel() for p in model.parameters())
-        self.say(f"FSDP: the weights are sharded over {self.world_size} processes; this one holds {held:,} of "
-                 f"{whole:,} ({held / whole:.0%}).")
+        units = sum(is_sharded(module) for module in model.modules())
+        self.say(f"FSDP: the weights are sharded over {self.world_size} processes in {units} units; this one holds "
+                 f"{held:,} of {whole:,} ({held / whole:.0%}).")
         return model
 
     def say(self, line: str) -> None:
@@ -183,3 +187,11 @@ def is_sharded(model: torch.nn.Module) -> bool:
 def local_shard(tensor: torch.Tensor) -> torch.Tensor:
     """This process's part of a sharded tensor (FSDP's DTensor), or the tensor itself."""
     return tensor.to_local() if hasattr(tensor, "to_local") else tensor
+
+
+def blocks_to_wrap(model: torch.nn.Module) -> list[str]:
+    """The block classes the model names in `_no_split_modules` that it contains. accelerate wraps
+    the whole list and stops at a name it cannot find, and LLaVA's list carries CLIP's text blocks
+    though it holds only CLIP's vision tower."""
+    present = {type(module).__name__ for module in model.modules()}
+    return [name for name in getattr(model, "_no_split_modules", None) or () if name in present]

@@ -9,12 +9,16 @@ and the training loops `check` it at every step and cycle boundary.
 from __future__ import annotations
 
 import signal
+import threading
 
 _requested = False
 
 
 def install() -> None:
-    signal.signal(signal.SIGINT, _handle)
+    """Takes over SIGINT; only the main thread may (`cli.main` called from another thread keeps
+    Python's own handler)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _handle)
 
 
 def _handle(signum, frame) -> None:

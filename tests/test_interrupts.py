@@ -22,3 +22,15 @@ def test_a_swallowed_ctrl_c_is_raised_again_at_the_next_check(monkeypatch):
             interrupts.check()
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def test_the_command_line_runs_off_the_main_thread():
+    import threading
+
+    from halo_forge import cli
+
+    codes = []
+    worker = threading.Thread(target=lambda: codes.append(cli.main(["vlm", "datasets"])))
+    worker.start()
+    worker.join()
+    assert codes == [0]  # before, installing the SIGINT handler there raised ValueError

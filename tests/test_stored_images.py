@@ -46,13 +46,9 @@ def test_a_non_rgb_source_and_an_in_memory_image_are_stored_as_rgb_png():
     assert np.array_equal(_pixels(stored(image)), np.asarray(image))
 
 
-class _Table(list):
-    """Stands in for a `datasets.Dataset`: rows by index, each a dict of columns."""
-
-
 def test_training_rows_carry_the_source_bytes_of_a_hub_row(tiny_loaded):
     jpeg = _encoded()
-    table = _Table([{"image": {"bytes": jpeg, "path": None}}])
+    table = [{"image": {"bytes": jpeg, "path": None}}]  # rows by index, as a `datasets.Dataset` gives them
     sample = VLMSample(id="0", image=ArrowImage(table, 0, "image"), question="what?", answers=["x"], max_pixels=10_000)
     rows = training_rows(tiny_loaded, [(sample, "x")])
     assert rows.data.column("images")[0].as_py()[0]["bytes"] == jpeg  # not encoded again
